@@ -1,0 +1,4 @@
+import type { Command } from './command.js';
+
+// Every sub-command of `aaclip`, in the order `aaclip --help` lists them.
+export const commands: Command[] = [];

@@ -1,0 +1,42 @@
+import { AaclipError } from '@aaclip/core';
+import { commands } from './commands/index.js';
+
+function topLevelHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'aaclip — zero-shot visual anomaly detection (AA-CLIP on ONNX Runtime)',
+    '',
+    'Usage: aaclip <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `aaclip <command> --help` for the options of a command.',
+  ].join('\n');
+}
+
+/** Runs the CLI; every failure is reported as one line on stderr with a non-zero exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(topLevelHelp());
+    return name ? 0 : 1;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    console.error(`aaclip: unknown command "${name}" (commands: ${commands.map((c) => c.name).join(', ')})`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    const message = err instanceof AaclipError || err instanceof Error ? err.message : String(err);
+    console.error(`aaclip ${name}: ${message.split('\n')[0]}`);
+    if (process.env.AACLIP_DEBUG && err instanceof Error) console.error(err.stack);
+    return 1;
+  }
+}
