@@ -1,1 +1,6 @@
-export {};
+// Importing the package registers the "node" backend (devices cuda, cpu, webgpu).
+import './register.js';
+
+export { createNodeBackend, CUDA_INSTALL_HINT } from './onnxruntimeNodeBackend.js';
+export { NODE_BACKEND_PRIORITY } from './register.js';
+export { decodeImageFile, decodeImageBytes, MAX_IMAGE_PIXELS } from './decodeImage.js';

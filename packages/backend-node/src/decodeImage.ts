@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { AaclipError, type RawImage } from '@aaclip/core';
+
+/** Largest image accepted (pixels); larger files are refused before decoding. */
+export const MAX_IMAGE_PIXELS = 100_000_000;
+
+/**
+ * Decodes an image file (PNG, JPEG, TIFF, WebP, …) to raw pixels with sharp. Corrupt, truncated,
+ * missing and oversized files fail with an AaclipError naming the file.
+ */
+export async function decodeImageFile(file: string): Promise<RawImage> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new AaclipError(code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(err)})`, file);
+  }
+  return decodeImageBytes(bytes, file);
+}
+
+export async function decodeImageBytes(bytes: Uint8Array, source: string): Promise<RawImage> {
+  try {
+    // failOn 'truncated' rejects cut-off files instead of returning a partly grey image.
+    const image = sharp(bytes, { failOn: 'truncated', limitInputPixels: MAX_IMAGE_PIXELS });
+    const meta = await image.metadata();
+    const sixteenBit = meta.depth === 'ushort';
+    const { data, info } = await image
+      .raw(sixteenBit ? { depth: 'ushort' } : {})
+      .toBuffer({ resolveWithObject: true });
+    const channels = info.channels as 1 | 2 | 3 | 4;
+    if (sixteenBit) {
+      const words = new Uint16Array(data.byteLength / 2);
+      new Uint8Array(words.buffer).set(data);
+      return { width: info.width, height: info.height, channels, bitDepth: 16, data: words };
+    }
+    return { width: info.width, height: info.height, channels, bitDepth: 8, data: new Uint8Array(data) };
+  } catch (err) {
+    if (err instanceof AaclipError) throw err;
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+    throw new AaclipError(`not a readable image (${message.replace(/^Input buffer /, '')})`, source);
+  }
+}

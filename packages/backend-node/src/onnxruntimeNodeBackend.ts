@@ -1,0 +1,99 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { AaclipError, type Backend, type BackendSession, type ModelBytes, type SessionOptions, type Tensor } from '@aaclip/core';
+import { fromOrtTensor, toOrtTensor } from './tensorConversion.js';
+
+/** How a CUDA user installs onnxruntime-node's CUDA provider (skipped by default, see README). */
+export const CUDA_INSTALL_HINT =
+  'the CUDA execution provider of onnxruntime-node is not installed; with CUDA 12 and network access run ' +
+  '`npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12 --allow-scripts=onnxruntime-node`';
+
+const DEVICES = ['cuda', 'cpu', 'webgpu'] as const;
+
+function providerDirectory(): string {
+  const require = createRequire(import.meta.url);
+  const packageDir = path.dirname(require.resolve('onnxruntime-node/package.json'));
+  return path.join(packageDir, 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+function executionProviders(device: string): ort.InferenceSession.ExecutionProviderConfig[] {
+  if (device === 'cpu') return ['cpu'];
+  if (device === 'cuda') return [{ name: 'cuda', deviceId: 0 }];
+  if (device === 'webgpu') return ['webgpu'];
+  throw new AaclipError(`device "${device}" is not offered by the node backend (devices: ${DEVICES.join(', ')})`);
+}
+
+class NodeSession implements BackendSession {
+  constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly cleanup: () => Promise<void>,
+  ) {}
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+  async run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(name, tensor);
+    const results = await this.session.run(ortFeeds);
+    const out: Record<string, Tensor> = {};
+    for (const [name, value] of Object.entries(results)) out[name] = fromOrtTensor(name, value as ort.Tensor);
+    return out;
+  }
+  async dispose(): Promise<void> {
+    await this.session.release();
+    await this.cleanup();
+  }
+}
+
+/** The Node.js backend: onnxruntime-node on cpu, cuda (when its provider is installed) or webgpu. */
+export function createNodeBackend(): Backend {
+  return {
+    name: 'node',
+    devices: DEVICES,
+    async init(device: string): Promise<void> {
+      executionProviders(device);
+      const supported = ort.listSupportedBackends().map((b) => b.name);
+      if (!supported.includes(device)) {
+        throw new AaclipError(`onnxruntime-node ${ort.env.versions.node ?? ''} offers no "${device}" provider on ${process.platform}/${process.arch}`);
+      }
+      if (device === 'cuda' && !existsSync(path.join(providerDirectory(), 'libonnxruntime_providers_cuda.so'))) {
+        throw new AaclipError(CUDA_INSTALL_HINT);
+      }
+    },
+    async createSession(model: ModelBytes, options: SessionOptions): Promise<BackendSession> {
+      const sessionOptions: ort.InferenceSession.SessionOptions = {
+        executionProviders: executionProviders(options.device),
+        graphOptimizationLevel: 'all',
+      };
+      if (model.externalData.length === 0) {
+        const session = await ort.InferenceSession.create(model.model, sessionOptions);
+        return new NodeSession(session, async () => {});
+      }
+      // onnxruntime-node resolves external data relative to a model *file*: stage both in a
+      // private temporary folder, removed once the session no longer needs it.
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'aaclip-model-'));
+      const cleanup = () => rm(dir, { recursive: true, force: true });
+      try {
+        await writeFile(path.join(dir, 'model.onnx'), model.model);
+        for (const file of model.externalData) {
+          if (file.path.includes('/') || file.path.includes('\\') || file.path.startsWith('.')) {
+            throw new AaclipError(`external data path "${file.path}" must be a plain file name`);
+          }
+          await writeFile(path.join(dir, file.path), file.data);
+        }
+        const session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'), sessionOptions);
+        return new NodeSession(session, cleanup);
+      } catch (err) {
+        await cleanup();
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import type { Tensor } from '../tensor/tensor.js';
+
+/** An ONNX model as bytes, with its external-data files (large weights live outside the protobuf). */
+export interface ModelBytes {
+  readonly model: Uint8Array;
+  readonly externalData: readonly { readonly path: string; readonly data: Uint8Array }[];
+}
+
+export interface SessionOptions {
+  /** A device the backend offers, e.g. 'cpu', 'cuda', 'wasm', 'webgpu'. */
+  readonly device: string;
+}
+
+/** A loaded model on one device. Feeds and outputs are host tensors (F32 or I64). */
+export interface BackendSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The whole contract a runtime backend fulfils. `init(device)` resolves when the device can be
+ * used and rejects with the reason (shown to the user) when it cannot.
+ */
+export interface Backend {
+  readonly name: string;
+  /** Devices in order of preference. */
+  readonly devices: readonly string[];
+  init(device: string): Promise<void>;
+  createSession(model: ModelBytes, options: SessionOptions): Promise<BackendSession>;
+}
