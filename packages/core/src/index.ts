@@ -2,3 +2,7 @@
 export * from './errors/aaclipError.js';
 export * from './tensor/tensor.js';
 export * from './image/rawImage.js';
+export * from './backend/backend.js';
+export * from './backend/registry.js';
+export * from './resample/antialiasedResize.js';
+export * from './weights/safetensors.js';
