@@ -4,3 +4,4 @@ import './register.js';
 export { createNodeBackend, CUDA_INSTALL_HINT } from './onnxruntimeNodeBackend.js';
 export { NODE_BACKEND_PRIORITY } from './register.js';
 export { decodeImageFile, decodeImageBytes, MAX_IMAGE_PIXELS } from './decodeImage.js';
+export { writeFileAtomic } from './files/writeFileAtomic.js';
