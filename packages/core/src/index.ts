@@ -6,3 +6,7 @@ export * from './backend/backend.js';
 export * from './backend/registry.js';
 export * from './resample/antialiasedResize.js';
 export * from './weights/safetensors.js';
+export * from './config/modelConfig.js';
+export * from './config/aaclipSettings.js';
+export * from './config/promptSet.js';
+export * from './config/zodIssue.js';

@@ -1,0 +1,102 @@
+// AA-CLIP's hyperparameters. The defaults are the paper's / the reference's values and are the
+// single place the rest of the project takes them from.
+import { z } from 'zod';
+import { AaclipError } from '../errors/aaclipError.js';
+import type { ClipModelConfig } from './modelConfig.js';
+import { parseWithSchema } from './zodIssue.js';
+
+export const Domain = z.enum(['industrial', 'medical']);
+export type Domain = z.infer<typeof Domain>;
+
+export const BlurSpec = z.object({
+  /** Taps at offsets −k//2 … k//2; odd so the kernel is centred. */
+  kernelSize: z
+    .number()
+    .int()
+    .positive()
+    .refine((k) => k % 2 === 1, { message: 'kernel size must be odd' }),
+  sigma: z.number().positive(),
+});
+export type BlurSpec = z.infer<typeof BlurSpec>;
+
+const DEFAULT_BLUR: Readonly<Record<Domain, BlurSpec>> = {
+  industrial: { kernelSize: 7, sigma: 1 },
+  medical: { kernelSize: 9, sigma: 1.5 },
+};
+
+/** The reference's Gaussian smoothing of the level maps for a domain. */
+export function blurForDomain(domain: Domain): BlurSpec {
+  return { ...DEFAULT_BLUR[domain] };
+}
+
+const unitInterval = z.number().min(0).max(1);
+
+export const AaclipSettings = z.object({
+  /** 1-based vision block numbers whose outputs are tapped for patch tokens (after blocks 6, 12, 18, 24). */
+  levels: z
+    .array(z.number().int().positive())
+    .min(1)
+    .refine((l) => l.every((v, i) => i === 0 || v > l[i - 1]!), { message: 'levels must be strictly increasing' })
+    .default([6, 12, 18, 24]),
+  /** Residual adapters on vision blocks 0 … imageAdaptUntil−1. */
+  imageAdaptUntil: z.number().int().nonnegative().default(6),
+  /** Residual adapters on text blocks 0 … textAdaptUntil−1. */
+  textAdaptUntil: z.number().int().nonnegative().default(3),
+  /** x = w·adapter(x) + (1−w)·x in the vision blocks. */
+  imageResidualWeight: unitInterval.default(0.1),
+  /** The same for the text blocks. */
+  textResidualWeight: unitInterval.default(0.1),
+  /** Negative slope of the adapters' LeakyReLU. */
+  adapterLeakySlope: z.number().nonnegative().default(0.01),
+  /** Side of the square model input (the reference runs ViT-L-14-336 at 518). */
+  imageSize: z.number().int().positive().default(518),
+  domain: Domain.default('industrial'),
+  /** Level-map smoothing per domain. */
+  blur: z
+    .object({
+      industrial: BlurSpec.default(blurForDomain('industrial')),
+      medical: BlurSpec.default(blurForDomain('medical')),
+    })
+    .default({ industrial: blurForDomain('industrial'), medical: blurForDomain('medical') }),
+  /** Patch/anchor cosine similarities are multiplied by this before the level map. */
+  similarityScale: z.number().positive().default(100),
+});
+export type AaclipSettings = z.infer<typeof AaclipSettings>;
+/** What a user may write: every field optional. */
+export type AaclipSettingsInput = z.input<typeof AaclipSettings>;
+
+/** Parses user settings (missing fields take the paper's values); errors name the field. */
+export function parseAaclipSettings(partial: unknown, source: string): AaclipSettings {
+  return parseWithSchema(AaclipSettings, partial ?? {}, source);
+}
+
+/** The paper's settings. */
+export function defaultAaclipSettings(): AaclipSettings {
+  return AaclipSettings.parse({});
+}
+
+/** The blur the settings' domain uses. */
+export function settingsBlur(settings: AaclipSettings): BlurSpec {
+  return settings.blur[settings.domain];
+}
+
+/** Checks settings against a model: taps and adapters must exist, the image size must fit the patch. */
+export function checkSettingsForModel(settings: AaclipSettings, cfg: ClipModelConfig, source: string): void {
+  const { layers, patch_size } = cfg.vision_cfg;
+  const last = settings.levels[settings.levels.length - 1]!;
+  if (last > layers) {
+    throw new AaclipError(`levels: block ${last} is past the vision tower's ${layers} blocks`, source);
+  }
+  if (settings.imageAdaptUntil > layers) {
+    throw new AaclipError(`imageAdaptUntil: ${settings.imageAdaptUntil} is past the vision tower's ${layers} blocks`, source);
+  }
+  if (settings.textAdaptUntil > cfg.text_cfg.layers) {
+    throw new AaclipError(
+      `textAdaptUntil: ${settings.textAdaptUntil} is past the text tower's ${cfg.text_cfg.layers} blocks`,
+      source,
+    );
+  }
+  if (settings.imageSize % patch_size !== 0) {
+    throw new AaclipError(`imageSize: ${settings.imageSize} is not a multiple of the patch size ${patch_size}`, source);
+  }
+}

@@ -1,0 +1,112 @@
+// open_clip model configs: the plain JSON form (`ViT-L-14-336.json`) and Hugging Face's
+// `open_clip_config.json` ({model_cfg, preprocess_cfg}). Unknown keys are allowed and dropped.
+import { z } from 'zod';
+import { AaclipError } from '../errors/aaclipError.js';
+import { parseWithSchema } from './zodIssue.js';
+
+const positiveInt = z.number().int().positive();
+
+export const VisionTowerConfig = z
+  .object({
+    image_size: positiveInt,
+    layers: positiveInt,
+    width: positiveInt,
+    patch_size: positiveInt,
+    head_width: positiveInt.default(64),
+    mlp_ratio: z.number().positive().default(4),
+  })
+  .superRefine((v, ctx) => {
+    if (v.width % v.head_width !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['width'], message: `width ${v.width} is not a multiple of head_width ${v.head_width}` });
+    }
+  });
+
+export const TextTowerConfig = z
+  .object({
+    context_length: positiveInt.default(77),
+    vocab_size: positiveInt.default(49408),
+    width: positiveInt,
+    heads: positiveInt,
+    layers: positiveInt,
+    mlp_ratio: z.number().positive().default(4),
+  })
+  .superRefine((t, ctx) => {
+    if (t.width % t.heads !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['width'], message: `width ${t.width} is not a multiple of heads ${t.heads}` });
+    }
+  });
+
+export const ClipModelConfig = z.object({
+  embed_dim: positiveInt,
+  vision_cfg: VisionTowerConfig,
+  text_cfg: TextTowerConfig,
+  /** true → x·sigmoid(1.702x); false → exact erf GELU (what the reference runs, see DESIGN.md). */
+  quick_gelu: z.boolean().default(false),
+});
+export type ClipModelConfig = z.infer<typeof ClipModelConfig>;
+
+/** CLIP's normalisation constants (OpenAI). */
+export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
+export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
+
+const channelTriple = z.tuple([z.number(), z.number(), z.number()]);
+
+export const PreprocessConfig = z.object({
+  mean: channelTriple.default([...CLIP_MEAN]),
+  std: channelTriple
+    .refine((s) => s.every((v) => v > 0), { message: 'every std must be positive' })
+    .default([...CLIP_STD]),
+  interpolation: z.enum(['bicubic', 'bilinear', 'nearest']).default('bicubic'),
+  // The reference resizes to S×S without keeping the aspect ratio ("squash").
+  resize_mode: z.enum(['squash', 'shortest', 'longest']).default('squash'),
+});
+export type PreprocessConfig = z.infer<typeof PreprocessConfig>;
+
+export interface ParsedModelConfig {
+  model: ClipModelConfig;
+  preprocess: PreprocessConfig;
+}
+
+/**
+ * Parses either open_clip's plain model JSON or Hugging Face's `{model_cfg, preprocess_cfg}` form.
+ * Errors name the field, e.g. "open_clip_config.json: model_cfg.vision_cfg.width: expected number, received string".
+ */
+export function parseModelConfig(json: unknown, source: string): ParsedModelConfig {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new AaclipError('the model config is not a JSON object', source);
+  }
+  if ('model_cfg' in json) {
+    const wrapped = json as { model_cfg: unknown; preprocess_cfg?: unknown };
+    return {
+      model: parseWithSchema(ClipModelConfig, wrapped.model_cfg, source, ['model_cfg']),
+      preprocess: parseWithSchema(PreprocessConfig, wrapped.preprocess_cfg ?? {}, source, ['preprocess_cfg']),
+    };
+  }
+  return {
+    model: parseWithSchema(ClipModelConfig, json, source),
+    preprocess: PreprocessConfig.parse({}),
+  };
+}
+
+/** Attention heads of the vision tower (width / head_width). */
+export function visionHeads(cfg: ClipModelConfig): number {
+  const { width, head_width } = cfg.vision_cfg;
+  if (width % head_width !== 0) {
+    throw new AaclipError(`vision width ${width} is not a multiple of head_width ${head_width}`, 'model config');
+  }
+  return width / head_width;
+}
+
+/** Patch grid side for square inputs of `imageSize` pixels (imageSize / patch_size). */
+export function visionGrid(cfg: ClipModelConfig, imageSize: number, source = 'image size'): number {
+  const patch = cfg.vision_cfg.patch_size;
+  if (!Number.isInteger(imageSize) || imageSize <= 0 || imageSize % patch !== 0) {
+    throw new AaclipError(`${imageSize} is not a positive multiple of the patch size ${patch}`, source);
+  }
+  return imageSize / patch;
+}
+
+/** Grid side the checkpoint's position embedding was trained at (its rows = nativeGrid² + 1). */
+export function nativeGrid(cfg: ClipModelConfig): number {
+  return visionGrid(cfg, cfg.vision_cfg.image_size, 'model config vision_cfg.image_size');
+}
