@@ -10,3 +10,4 @@ export * from './config/modelConfig.js';
 export * from './config/aaclipSettings.js';
 export * from './config/promptSet.js';
 export * from './config/zodIssue.js';
+export * from './weights/clipWeights.js';

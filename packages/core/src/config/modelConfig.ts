@@ -45,17 +45,17 @@ export const ClipModelConfig = z.object({
 });
 export type ClipModelConfig = z.infer<typeof ClipModelConfig>;
 
-/** CLIP's normalisation constants (OpenAI). */
-export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
-export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
+// CLIP's normalisation constants (OpenAI), the defaults when a config names none.
+const OPENAI_CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
+const OPENAI_CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
 
 const channelTriple = z.tuple([z.number(), z.number(), z.number()]);
 
 export const PreprocessConfig = z.object({
-  mean: channelTriple.default([...CLIP_MEAN]),
+  mean: channelTriple.default([...OPENAI_CLIP_MEAN]),
   std: channelTriple
     .refine((s) => s.every((v) => v > 0), { message: 'every std must be positive' })
-    .default([...CLIP_STD]),
+    .default([...OPENAI_CLIP_STD]),
   interpolation: z.enum(['bicubic', 'bilinear', 'nearest']).default('bicubic'),
   // The reference resizes to S×S without keeping the aspect ratio ("squash").
   resize_mode: z.enum(['squash', 'shortest', 'longest']).default('squash'),

@@ -3,8 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { fixtureFile } from '../../../../test-support/fixture.js';
 import { AaclipError } from '../../src/errors/aaclipError.js';
 import {
-  CLIP_MEAN,
-  CLIP_STD,
   nativeGrid,
   parseModelConfig,
   visionGrid,
@@ -12,6 +10,8 @@ import {
 } from '../../src/config/modelConfig.js';
 
 const readJson = (name: string): unknown => JSON.parse(readFileSync(fixtureFile(name), 'utf8'));
+// The normalisation the reference ran with (the fixture's config.json records it).
+const { mean: CLIP_MEAN, std: CLIP_STD } = readJson('config.json') as { mean: number[]; std: number[] };
 
 describe('parseModelConfig', () => {
   it("reads Hugging Face's open_clip_config.json", () => {
@@ -20,7 +20,7 @@ describe('parseModelConfig', () => {
     expect(model.vision_cfg).toMatchObject({ image_size: 32, layers: 24, width: 64, patch_size: 8, head_width: 16, mlp_ratio: 4 });
     expect(model.text_cfg).toMatchObject({ context_length: 77, vocab_size: 49408, width: 48, heads: 4, layers: 12, mlp_ratio: 4 });
     expect(model.quick_gelu).toBe(false);
-    expect(preprocess).toEqual({ mean: [...CLIP_MEAN], std: [...CLIP_STD], interpolation: 'bicubic', resize_mode: 'squash' });
+    expect(preprocess).toEqual({ mean: CLIP_MEAN, std: CLIP_STD, interpolation: 'bicubic', resize_mode: 'squash' });
     expect(visionHeads(model)).toBe(4);
     expect(nativeGrid(model)).toBe(4);
     expect(visionGrid(model, 48)).toBe(6);
@@ -28,10 +28,12 @@ describe('parseModelConfig', () => {
 
   it('reads the plain form (the fixture config.json "model") with defaults and ignores extra keys', () => {
     const plain = (readJson('config.json') as { model: Record<string, unknown> }).model;
+    // No preprocess_cfg in the plain form: CLIP's normalisation is the default.
     const { model, preprocess } = parseModelConfig({ ...plain, custom_text: true }, 'ViT-tiny.json');
     expect(model.vision_cfg.image_size).toBe(48);
     expect(model).not.toHaveProperty('custom_text');
-    expect(preprocess.mean).toEqual([...CLIP_MEAN]);
+    expect(preprocess.mean).toEqual(CLIP_MEAN);
+    expect(preprocess.std).toEqual(CLIP_STD);
     const noHeadWidth = parseModelConfig(
       { embed_dim: 768, vision_cfg: { image_size: 336, layers: 24, width: 1024, patch_size: 14 }, text_cfg: { width: 768, heads: 12, layers: 12 }, quick_gelu: true },
       'ViT-L-14-336.json',

@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { fixtureFile } from '../../../../test-support/fixture.js';
+import { defaultAaclipSettings } from '../../src/config/aaclipSettings.js';
+import { parseModelConfig } from '../../src/config/modelConfig.js';
+import { AaclipError } from '../../src/errors/aaclipError.js';
+import type { Tensor, TensorMap } from '../../src/tensor/tensor.js';
+import { validateAdapters, validateClipWeights } from '../../src/weights/clipWeights.js';
+import { readSafetensors } from '../../src/weights/safetensors.js';
+
+const read = (name: string): TensorMap => readSafetensors(new Uint8Array(readFileSync(fixtureFile(name))), name).tensors;
+const { model: cfg } = parseModelConfig(JSON.parse(readFileSync(fixtureFile('open_clip_config.json'), 'utf8')), 'open_clip_config.json');
+const settings = defaultAaclipSettings();
+const clip = read('clip.safetensors');
+const adapters = read('adapters.safetensors');
+
+function thrown(fn: () => unknown): AaclipError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(AaclipError);
+    return err as AaclipError;
+  }
+  throw new Error('expected an error');
+}
+
+/** F32 → F16 bits for values that half represents exactly (sign, exponent, 10-bit mantissa). */
+function exactHalfBits(x: number): number {
+  if (x === 0) return 0;
+  const sign = x < 0 ? 0x8000 : 0;
+  const e = Math.floor(Math.log2(Math.abs(x)));
+  const mantissa = Math.abs(x) / 2 ** e - 1;
+  return sign | ((e + 15) << 10) | Math.round(mantissa * 1024);
+}
+
+describe('validateClipWeights', () => {
+  it('accepts the fixture and keeps every tower tensor (all but logit_scale)', () => {
+    const checked = validateClipWeights(cfg, clip, 'clip.safetensors');
+    expect(clip.has('logit_scale')).toBe(true);
+    expect(checked.size).toBe(clip.size - 1);
+    expect(checked.has('logit_scale')).toBe(false);
+    for (const [name, t] of checked) {
+      expect(t.dtype).toBe('F32');
+      expect(t.data).toBe(clip.get(name)!.data); // float32 input is passed through, not copied
+    }
+  });
+
+  it('strips a module. or state_dict. prefix carried by every key', () => {
+    for (const prefix of ['module.', 'state_dict.']) {
+      const prefixed: TensorMap = new Map([...clip].map(([k, t]) => [prefix + k, t]));
+      expect(validateClipWeights(cfg, prefixed, 'ddp.pt').get('visual.proj')).toBe(clip.get('visual.proj'));
+    }
+  });
+
+  it('names a wrong shape', () => {
+    const bad = new Map(clip);
+    bad.set('visual.proj', { dtype: 'F32', shape: [64, 32], data: new Float32Array(64 * 32) });
+    expect(thrown(() => validateClipWeights(cfg, bad, 'clip.safetensors')).message).toBe(
+      'clip.safetensors: visual.proj has shape [64, 32], the config needs [64, 48]',
+    );
+    const pos = new Map(clip);
+    pos.set('visual.positional_embedding', { dtype: 'F32', shape: [37, 64], data: new Float32Array(37 * 64) });
+    expect(thrown(() => validateClipWeights(cfg, pos, 'clip.safetensors')).message).toMatch(/visual\.positional_embedding has shape \[37, 64\], the config needs \[17, 64\]/);
+  });
+
+  it('names a missing tensor and counts the rest', () => {
+    const bad = new Map(clip);
+    bad.delete('ln_final.weight');
+    expect(thrown(() => validateClipWeights(cfg, bad, 'clip.safetensors')).message).toBe('clip.safetensors: missing tensor "ln_final.weight"');
+    bad.delete('ln_final.bias');
+    expect(thrown(() => validateClipWeights(cfg, bad, 'clip.safetensors')).message).toBe(
+      'clip.safetensors: missing tensor "ln_final.weight" (and 1 more problem)',
+    );
+  });
+
+  it('refuses a config whose towers differ from the weights', () => {
+    const wider = { ...cfg, text_cfg: { ...cfg.text_cfg, layers: 13 } };
+    expect(thrown(() => validateClipWeights(wider, clip, 'clip.safetensors')).message).toMatch(/missing tensor "transformer\.resblocks\.12\.ln_1\.weight"/);
+  });
+
+  it('widens half-precision weights to float32', () => {
+    const halved = new Map(clip);
+    const ln = clip.get('ln_final.weight')!;
+    const values = [1, -2, 0.5, 0.375, 0, -1.25];
+    const f16: Tensor = { dtype: 'F16', shape: ln.shape, data: new Uint16Array(ln.shape[0]!).map((_, i) => exactHalfBits(values[i % values.length]!)) };
+    halved.set('ln_final.weight', f16);
+    halved.set('ln_final.bias', { dtype: 'BF16', shape: ln.shape, data: new Uint16Array(ln.shape[0]!).fill(0x3f80) });
+    const checked = validateClipWeights(cfg, halved, 'fp16.safetensors');
+    const w = checked.get('ln_final.weight')!;
+    expect(w.dtype).toBe('F32');
+    expect(Array.from(w.data as Float32Array).slice(0, 6)).toEqual(values);
+    expect(Array.from(checked.get('ln_final.bias')!.data as Float32Array).every((x) => x === 1)).toBe(true);
+  });
+});
+
+describe('validateAdapters', () => {
+  it('accepts the fixture adapters', () => {
+    const checked = validateAdapters(cfg, settings, adapters, 'adapters.safetensors');
+    expect(checked.size).toBe(adapters.size);
+    expect(checked.get('text_adapter.3.fc.0.weight')!.shape).toEqual([48, 48]);
+    expect(checked.get('image_adapter.seg_proj.3.fc.weight')!.shape).toEqual([48, 64]);
+  });
+
+  it('names a wrong shape or a missing key', () => {
+    const bad = new Map(adapters);
+    bad.set('image_adapter.layer_adapters.2.fc.0.weight', { dtype: 'F32', shape: [64, 48], data: new Float32Array(64 * 48) });
+    expect(thrown(() => validateAdapters(cfg, settings, bad, 'adapters.safetensors')).message).toBe(
+      'adapters.safetensors: image_adapter.layer_adapters.2.fc.0.weight has shape [64, 48], the config needs [64, 64]',
+    );
+    const missing = new Map(adapters);
+    missing.delete('image_adapter.det_proj.fc.weight');
+    expect(thrown(() => validateAdapters(cfg, settings, missing, 'adapters.safetensors')).message).toBe(
+      'adapters.safetensors: missing tensor "image_adapter.det_proj.fc.weight"',
+    );
+    const ints = new Map(adapters);
+    ints.set('text_adapter.0.fc.0.weight', { dtype: 'I32', shape: [48, 48], data: new Int32Array(48 * 48) });
+    expect(thrown(() => validateAdapters(cfg, settings, ints, 'a.safetensors')).message).toMatch(/text_adapter\.0\.fc\.0\.weight has dtype I32/);
+  });
+
+  it('follows the settings (more text adapters need more tensors)', () => {
+    const more = { ...settings, textAdaptUntil: 4 };
+    expect(thrown(() => validateAdapters(cfg, more, adapters, 'adapters.safetensors')).message).toMatch(/missing tensor "text_adapter\.4\.fc\.0\.weight"/);
+  });
+});
