@@ -1,0 +1,50 @@
+// Test helper: runs a serialised model with onnxruntime-node. The model and its external data are
+// written to a temporary directory and the session is created from the file path, because
+// onnxruntime-node resolves external data only relative to a model file.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+
+export interface SerializedForTest {
+  model: Uint8Array;
+  externalData: { path: string; data: Uint8Array }[];
+}
+
+export type Feeds = Record<string, ort.Tensor>;
+
+export async function runOnnx(serialized: SerializedForTest, feeds: Feeds): Promise<Record<string, ort.Tensor>> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'aaclip-onnx-'));
+  try {
+    const modelPath = path.join(dir, 'model.onnx');
+    writeFileSync(modelPath, serialized.model);
+    for (const file of serialized.externalData) writeFileSync(path.join(dir, file.path), file.data);
+    const session = await ort.InferenceSession.create(modelPath, { graphOptimizationLevel: 'all' });
+    try {
+      return await session.run(feeds);
+    } finally {
+      await session.release();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function floatTensor(data: Float32Array, dims: readonly number[]): ort.Tensor {
+  return new ort.Tensor('float32', data, [...dims]);
+}
+
+export function int64Tensor(data: BigInt64Array, dims: readonly number[]): ort.Tensor {
+  return new ort.Tensor('int64', data, [...dims]);
+}
+
+/** Largest absolute elementwise difference (Infinity on a length mismatch or NaN). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (!(d <= max)) max = Number.isNaN(d) ? Infinity : d;
+  }
+  return max;
+}
