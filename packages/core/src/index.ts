@@ -25,6 +25,8 @@ export * from './scoring/upsampleBilinear.js';
 export * from './scoring/fuseMaps.js';
 export * from './scoring/imageScore.js';
 export * from './scoring/scoreImage.js';
+export * from './graph/buildModels.js';
+export * from './prompts/textAnchors.js';
 export * from './tokenizer/clipTokenizer.js';
 export * from './tokenizer/bpeVocabulary.js';
 export * from './tokenizer/byteEncoder.js';

@@ -86,6 +86,11 @@ export class GraphBuilder {
     return this.constant({ dtype: 'F32', shape: [], data: new Float32Array([value]) }, 'scalar');
   }
 
+  /** An int64 scalar constant (e.g. a Gather index that drops the axis). */
+  int64Scalar(value: number): string {
+    return this.constant({ dtype: 'I64', shape: [], data: new BigInt64Array([BigInt(value)]) }, 'index');
+  }
+
   /** A 1-D int64 constant (shapes, axes, indices). */
   int64s(values: readonly number[]): string {
     return this.constant({ dtype: 'I64', shape: [values.length], data: BigInt64Array.from(values, (v) => BigInt(v)) }, 'ints');

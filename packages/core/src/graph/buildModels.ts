@@ -1,0 +1,137 @@
+// Builds the AA-CLIP vision and text towers as ONNX models from an open_clip config, an open_clip
+// state dict and (optionally) the AA-CLIP adapters.
+import type { AaclipSettings } from '../config/aaclipSettings.js';
+import { checkSettingsForModel } from '../config/aaclipSettings.js';
+import type { ClipModelConfig } from '../config/modelConfig.js';
+import type { TensorMap } from '../tensor/tensor.js';
+import { adapterWeightShapes, checkTensorShapes, clipWeightShapes, stripCommonPrefix } from '../weights/clipWeights.js';
+import type { ExpectedShapes } from '../weights/clipWeights.js';
+import type { Graph } from './ir.js';
+import { serializeModel } from './onnx/serializeModel.js';
+import { positionEmbeddingGrid } from './towers/positionEmbedding.js';
+import { TEXT_INPUT, TEXT_OUTPUT, buildTextGraph } from './towers/textTower.js';
+import {
+  DEFAULT_WEIGHT_SOURCES,
+  DET_TOKEN_OUTPUT,
+  VISION_INPUT,
+  buildVisionGraph,
+  segTokensOutput,
+} from './towers/visionTower.js';
+import type { WeightSources } from './towers/visionTower.js';
+
+export interface OnnxModel {
+  model: Uint8Array;
+  /** Files the model reads its external initializers from, relative to the model file's directory. */
+  externalData: { path: string; data: Uint8Array }[];
+  inputNames: string[];
+  outputNames: string[];
+}
+
+export interface ModelBuildOptions {
+  /**
+   * Initializers of at least this many bytes go to external data. Default: external data only when
+   * all weights together exceed 1 GiB (protobuf caps a message at 2 GiB).
+   */
+  externalDataThreshold?: number;
+  /** External data file name; defaults to "aaclip-vision.onnx.data" / "aaclip-text.onnx.data". */
+  externalDataPath?: string;
+  /** Names the CLIP weights in error messages (e.g. their file name). */
+  weightsSource?: string;
+  /** Names the adapters in error messages. */
+  adaptersSource?: string;
+}
+
+const VISION_PREFIX = 'visual.';
+const POSITION_EMBEDDING = 'visual.positional_embedding';
+
+function weightSources(options: ModelBuildOptions): WeightSources {
+  return {
+    clip: options.weightsSource ?? DEFAULT_WEIGHT_SOURCES.clip,
+    adapters: options.adaptersSource ?? DEFAULT_WEIGHT_SOURCES.adapters,
+  };
+}
+
+function onlyTower(shapes: ExpectedShapes, vision: boolean): ExpectedShapes {
+  return new Map([...shapes].filter(([key]) => key.startsWith(VISION_PREFIX) === vision));
+}
+
+/**
+ * The CLIP tensors one tower reads, float32, shapes checked against the config. The vision
+ * position embedding may be at any square grid (a config given at the run size still reads a
+ * checkpoint trained at its native size): its grid is taken from the tensor itself.
+ */
+function checkedClipWeights(cfg: ClipModelConfig, weights: TensorMap, vision: boolean, source: string): TensorMap {
+  const tensors = stripCommonPrefix(weights);
+  const shapes = onlyTower(clipWeightShapes(cfg), vision);
+  const pos = tensors.get(POSITION_EMBEDDING);
+  if (vision && pos) {
+    const grid = positionEmbeddingGrid(pos, `${source}: ${POSITION_EMBEDDING}`);
+    shapes.set(POSITION_EMBEDDING, [grid * grid + 1, cfg.vision_cfg.width]);
+  }
+  return checkTensorShapes(shapes, tensors, source);
+}
+
+function checkedAdapters(cfg: ClipModelConfig, settings: AaclipSettings, adapters: TensorMap, vision: boolean, source: string): TensorMap {
+  const prefix = vision ? 'image_adapter.' : 'text_adapter.';
+  const shapes = new Map([...adapterWeightShapes(cfg, settings)].filter(([key]) => key.startsWith(prefix)));
+  return checkTensorShapes(shapes, stripCommonPrefix(adapters), source);
+}
+
+function toOnnxModel(graph: Graph, options: ModelBuildOptions, defaultDataPath: string): OnnxModel {
+  const { model, externalData } = serializeModel(graph, {
+    externalDataThreshold: options.externalDataThreshold,
+    externalDataPath: options.externalDataPath ?? defaultDataPath,
+  });
+  return {
+    model,
+    externalData,
+    inputNames: graph.inputs.map((v) => v.name),
+    outputNames: graph.outputs.map((v) => v.name),
+  };
+}
+
+/**
+ * The image tower. Input "pixel_values" f32 [batch, 3, S, S] (S = settings.imageSize); outputs
+ * "seg_tokens_0".."seg_tokens_{L−1}" f32 [batch, g², embed] (L2-normalised per token) and
+ * "det_token" f32 [batch, embed]. `adapters === null` builds plain CLIP.
+ */
+export function buildVisionModel(
+  config: ClipModelConfig,
+  weights: TensorMap,
+  adapters: TensorMap | null,
+  settings: AaclipSettings,
+  options: ModelBuildOptions = {},
+): OnnxModel {
+  const sources = weightSources(options);
+  checkSettingsForModel(settings, config, 'settings');
+  const clip = checkedClipWeights(config, weights, true, sources.clip);
+  const adapted = adapters ? checkedAdapters(config, settings, adapters, true, sources.adapters) : null;
+  const graph = buildVisionGraph(config, clip, adapted, settings, sources);
+  return toOnnxModel(graph, options, 'aaclip-vision.onnx.data');
+}
+
+/**
+ * The text tower. Input "input_ids" int64 [n, context_length]; output "text_embeds" f32 [n, embed]
+ * (not normalised). `adapters === null` builds plain CLIP (text_projection).
+ */
+export function buildTextModel(
+  config: ClipModelConfig,
+  weights: TensorMap,
+  adapters: TensorMap | null,
+  settings: AaclipSettings,
+  options: ModelBuildOptions = {},
+): OnnxModel {
+  const sources = weightSources(options);
+  checkSettingsForModel(settings, config, 'settings');
+  const clip = checkedClipWeights(config, weights, false, sources.clip);
+  const adapted = adapters ? checkedAdapters(config, settings, adapters, false, sources.adapters) : null;
+  const graph = buildTextGraph(config, clip, adapted, settings, sources);
+  return toOnnxModel(graph, options, 'aaclip-text.onnx.data');
+}
+
+/** The vision model's output names for `levels` taps, in order. */
+export function visionOutputNames(levelCount: number): string[] {
+  return [...Array.from({ length: levelCount }, (_, k) => segTokensOutput(k)), DET_TOKEN_OUTPUT];
+}
+
+export { DET_TOKEN_OUTPUT, TEXT_INPUT, TEXT_OUTPUT, VISION_INPUT, segTokensOutput };
