@@ -77,7 +77,8 @@ function checkedAdapters(cfg: ClipModelConfig, settings: AaclipSettings, adapter
   return checkTensorShapes(shapes, stripCommonPrefix(adapters), source);
 }
 
-function toOnnxModel(graph: Graph, options: ModelBuildOptions, defaultDataPath: string): OnnxModel {
+/** Serialises a tower graph (e.g. after a rewrite pass) as an OnnxModel. */
+export function onnxModelFromGraph(graph: Graph, options: ModelBuildOptions = {}, defaultDataPath = 'model.onnx.data'): OnnxModel {
   const { model, externalData } = serializeModel(graph, {
     externalDataThreshold: options.externalDataThreshold,
     externalDataPath: options.externalDataPath ?? defaultDataPath,
@@ -88,6 +89,39 @@ function toOnnxModel(graph: Graph, options: ModelBuildOptions, defaultDataPath: 
     inputNames: graph.inputs.map((v) => v.name),
     outputNames: graph.outputs.map((v) => v.name),
   };
+}
+
+/**
+ * The vision tower as a graph (weights checked against the config), before serialisation: for
+ * passes over the IR (autodiff, fused-op rewrites). `buildVisionModel` serialises it.
+ */
+export function buildVisionTowerGraph(
+  config: ClipModelConfig,
+  weights: TensorMap,
+  adapters: TensorMap | null,
+  settings: AaclipSettings,
+  options: ModelBuildOptions = {},
+): Graph {
+  const sources = weightSources(options);
+  checkSettingsForModel(settings, config, 'settings');
+  const clip = checkedClipWeights(config, weights, true, sources.clip);
+  const adapted = adapters ? checkedAdapters(config, settings, adapters, true, sources.adapters) : null;
+  return buildVisionGraph(config, clip, adapted, settings, sources);
+}
+
+/** The text tower as a graph (weights checked against the config), before serialisation. */
+export function buildTextTowerGraph(
+  config: ClipModelConfig,
+  weights: TensorMap,
+  adapters: TensorMap | null,
+  settings: AaclipSettings,
+  options: ModelBuildOptions = {},
+): Graph {
+  const sources = weightSources(options);
+  checkSettingsForModel(settings, config, 'settings');
+  const clip = checkedClipWeights(config, weights, false, sources.clip);
+  const adapted = adapters ? checkedAdapters(config, settings, adapters, false, sources.adapters) : null;
+  return buildTextGraph(config, clip, adapted, settings, sources);
 }
 
 /**
@@ -102,12 +136,8 @@ export function buildVisionModel(
   settings: AaclipSettings,
   options: ModelBuildOptions = {},
 ): OnnxModel {
-  const sources = weightSources(options);
-  checkSettingsForModel(settings, config, 'settings');
-  const clip = checkedClipWeights(config, weights, true, sources.clip);
-  const adapted = adapters ? checkedAdapters(config, settings, adapters, true, sources.adapters) : null;
-  const graph = buildVisionGraph(config, clip, adapted, settings, sources);
-  return toOnnxModel(graph, options, 'aaclip-vision.onnx.data');
+  const graph = buildVisionTowerGraph(config, weights, adapters, settings, options);
+  return onnxModelFromGraph(graph, options, 'aaclip-vision.onnx.data');
 }
 
 /**
@@ -121,12 +151,8 @@ export function buildTextModel(
   settings: AaclipSettings,
   options: ModelBuildOptions = {},
 ): OnnxModel {
-  const sources = weightSources(options);
-  checkSettingsForModel(settings, config, 'settings');
-  const clip = checkedClipWeights(config, weights, false, sources.clip);
-  const adapted = adapters ? checkedAdapters(config, settings, adapters, false, sources.adapters) : null;
-  const graph = buildTextGraph(config, clip, adapted, settings, sources);
-  return toOnnxModel(graph, options, 'aaclip-text.onnx.data');
+  const graph = buildTextTowerGraph(config, weights, adapters, settings, options);
+  return onnxModelFromGraph(graph, options, 'aaclip-text.onnx.data');
 }
 
 /** The vision model's output names for `levels` taps, in order. */
@@ -135,3 +161,6 @@ export function visionOutputNames(levelCount: number): string[] {
 }
 
 export { DET_TOKEN_OUTPUT, TEXT_INPUT, TEXT_OUTPUT, VISION_INPUT, segTokensOutput };
+/** Adapter state-dict keys as the towers read them (the reference's module names). */
+export { DET_PROJ_KEY, imageAdapterKey, segProjKey } from './towers/visionTower.js';
+export { textAdapterKey } from './towers/textTower.js';
