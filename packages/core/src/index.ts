@@ -32,3 +32,4 @@ export * from './tokenizer/bpeVocabulary.js';
 export * from './tokenizer/byteEncoder.js';
 export * from './tokenizer/htmlEntities.js';
 export * from './weights/decompress.js';
+export * from './weights/torchCheckpoint.js';

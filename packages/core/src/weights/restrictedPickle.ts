@@ -1,0 +1,341 @@
+// A pickle reader that executes nothing. It understands the opcodes torch.save emits (protocols 2–5)
+// and builds only plain values: None, booleans, numbers, strings, bytes, lists, tuples, dicts
+// (OrderedDict included) and the few torch globals named in ALLOWED_GLOBALS, which it interprets
+// itself. Any other global — os.system, builtins.eval, numpy scalars — is refused by name.
+import { AaclipError } from '../errors/aaclipError.js';
+
+export class PyTuple {
+  constructor(readonly items: PyValue[]) {}
+}
+
+export class PyDict {
+  readonly entries = new Map<PyKey, PyValue>();
+}
+
+/** A reference to one of the allowed globals. */
+export class PyGlobal {
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
+  get qualifiedName(): string {
+    return `${this.module}.${this.name}`;
+  }
+}
+
+/** Whatever a persistent id resolved to (for torch: a storage). */
+export class PyPersistent {
+  constructor(readonly value: unknown) {}
+}
+
+/** The result of calling an allowed global, as the caller's `reduce` built it. */
+export class PyObject {
+  constructor(readonly value: unknown) {}
+}
+
+export type PyKey = string | number | bigint | boolean | null;
+export type PyValue = PyKey | Uint8Array | PyValue[] | PyTuple | PyDict | PyGlobal | PyPersistent | PyObject;
+
+export interface PickleHooks {
+  /** "module.name" of every global the data may reference. */
+  allowedGlobals: ReadonlySet<string>;
+  /** Builds the value of `callable(...args)` for an allowed callable. */
+  reduce(callable: PyGlobal, args: PyValue[]): PyValue;
+  /** Resolves a persistent id (BINPERSID). */
+  persistentLoad(pid: PyValue): PyValue;
+}
+
+const MARK = Symbol('mark');
+type StackItem = PyValue | typeof MARK;
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Reads one pickle; `source` names the file in errors. */
+export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string): PyValue {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const stack: StackItem[] = [];
+  const memo = new Map<number, PyValue>();
+  let pos = 0;
+
+  const fail = (problem: string): never => {
+    throw new AaclipError(`pickle: ${problem}`, source);
+  };
+  const need = (n: number): number => {
+    if (pos + n > bytes.length) fail(`truncated at byte ${pos}`);
+    const at = pos;
+    pos += n;
+    return at;
+  };
+  const u8 = (): number => bytes[need(1)]!;
+  const u16 = (): number => view.getUint16(need(2), true);
+  const u32 = (): number => view.getUint32(need(4), true);
+  const u64 = (): number => {
+    const value = view.getBigUint64(need(8), true);
+    if (value > BigInt(bytes.length)) fail(`length ${value} is past the end of the data`);
+    return Number(value);
+  };
+  const take = (n: number): Uint8Array => bytes.subarray(need(n), pos);
+  const text = (n: number): string => {
+    try {
+      return decoder.decode(take(n));
+    } catch {
+      return fail(`string at byte ${pos - n} is not UTF-8`);
+    }
+  };
+  const line = (): string => {
+    const end = bytes.indexOf(0x0a, pos);
+    if (end < 0) fail(`unterminated line at byte ${pos}`);
+    return text(end - pos + 1).slice(0, -1);
+  };
+  const pop = (): PyValue => {
+    const item = stack.pop();
+    if (item === undefined || item === MARK) return fail(`stack underflow at byte ${pos}`);
+    return item;
+  };
+  const top = (): PyValue => {
+    const item = stack[stack.length - 1];
+    if (item === undefined || item === MARK) return fail(`stack underflow at byte ${pos}`);
+    return item;
+  };
+  const popToMark = (): PyValue[] => {
+    const markAt = stack.lastIndexOf(MARK);
+    if (markAt < 0) fail(`no MARK before byte ${pos}`);
+    const items = stack.splice(markAt) as PyValue[];
+    items.shift();
+    return items;
+  };
+  const toInt = (value: bigint): number | bigint =>
+    value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+  const longFromBytes = (b: Uint8Array): number | bigint => {
+    let value = 0n;
+    for (let i = b.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(b[i]!);
+    if (b.length > 0 && b[b.length - 1]! & 0x80) value -= 1n << BigInt(8 * b.length);
+    return toInt(value);
+  };
+  const global = (module: string, name: string): PyGlobal => {
+    const qualified = `${module}.${name}`;
+    if (!hooks.allowedGlobals.has(qualified)) fail(`refuses to load ${qualified} (only tensors and plain containers are allowed)`);
+    return new PyGlobal(module, name);
+  };
+  const asKey = (value: PyValue): PyKey => {
+    if (value === null || ['string', 'number', 'bigint', 'boolean'].includes(typeof value)) return value as PyKey;
+    return fail('a dict key is not a string or number');
+  };
+  const setItems = (target: PyValue, items: PyValue[]): void => {
+    if (!(target instanceof PyDict)) fail('SETITEM(S) on something that is not a dict');
+    if (items.length % 2 !== 0) fail('SETITEMS with an odd number of items');
+    for (let i = 0; i < items.length; i += 2) (target as PyDict).entries.set(asKey(items[i]!), items[i + 1]!);
+  };
+  const append = (target: PyValue, items: PyValue[]): void => {
+    if (!Array.isArray(target)) fail('APPEND(S) on something that is not a list');
+    (target as PyValue[]).push(...items);
+  };
+  const memoGet = (index: number): PyValue => {
+    const value = memo.get(index);
+    if (value === undefined) fail(`memo entry ${index} is not set`);
+    return value!;
+  };
+
+  for (;;) {
+    const op = u8();
+    switch (op) {
+      case 0x80: // PROTO
+        if (u8() > 5) fail('unsupported pickle protocol');
+        break;
+      case 0x95: // FRAME (length is advisory)
+        need(8);
+        break;
+      case 0x2e: // STOP
+        return pop();
+      case 0x28: // MARK
+        stack.push(MARK);
+        break;
+      case 0x30: // POP
+        if (stack.pop() === undefined) fail('stack underflow');
+        break;
+      case 0x31: // POP_MARK
+        popToMark();
+        break;
+      case 0x32: // DUP
+        stack.push(top());
+        break;
+      case 0x4e: // NONE
+        stack.push(null);
+        break;
+      case 0x88: // NEWTRUE
+        stack.push(true);
+        break;
+      case 0x89: // NEWFALSE
+        stack.push(false);
+        break;
+      case 0x4b: // BININT1
+        stack.push(u8());
+        break;
+      case 0x4d: // BININT2
+        stack.push(u16());
+        break;
+      case 0x4a: // BININT
+        stack.push(view.getInt32(need(4), true));
+        break;
+      case 0x8a: // LONG1
+        stack.push(longFromBytes(take(u8())));
+        break;
+      case 0x8b: // LONG4
+        stack.push(longFromBytes(take(u32())));
+        break;
+      case 0x49: { // INT (text): "I01\n" / "I00\n" are booleans
+        const t = line();
+        if (t === '01' || t === '00') stack.push(t === '01');
+        else if (/^-?\d+$/.test(t)) stack.push(toInt(BigInt(t)));
+        else fail(`bad INT ${JSON.stringify(t)}`);
+        break;
+      }
+      case 0x4c: { // LONG (text)
+        const t = line().replace(/L$/, '');
+        if (!/^-?\d+$/.test(t)) fail(`bad LONG ${JSON.stringify(t)}`);
+        stack.push(toInt(BigInt(t)));
+        break;
+      }
+      case 0x47: // BINFLOAT (big-endian)
+        stack.push(view.getFloat64(need(8), false));
+        break;
+      case 0x46: { // FLOAT (text)
+        const value = Number(line());
+        if (Number.isNaN(value)) fail('bad FLOAT');
+        stack.push(value);
+        break;
+      }
+      case 0x58: // BINUNICODE
+        stack.push(text(u32()));
+        break;
+      case 0x8c: // SHORT_BINUNICODE
+        stack.push(text(u8()));
+        break;
+      case 0x8d: // BINUNICODE8
+        stack.push(text(u64()));
+        break;
+      case 0x55: // SHORT_BINSTRING (Python 2 str)
+        stack.push(text(u8()));
+        break;
+      case 0x54: // BINSTRING
+        stack.push(text(u32()));
+        break;
+      case 0x43: // SHORT_BINBYTES
+        stack.push(take(u8()).slice());
+        break;
+      case 0x42: // BINBYTES
+        stack.push(take(u32()).slice());
+        break;
+      case 0x8e: // BINBYTES8
+        stack.push(take(u64()).slice());
+        break;
+      case 0x29: // EMPTY_TUPLE
+        stack.push(new PyTuple([]));
+        break;
+      case 0x85: // TUPLE1
+        stack.push(new PyTuple([pop()]));
+        break;
+      case 0x86: { // TUPLE2
+        const b = pop();
+        stack.push(new PyTuple([pop(), b]));
+        break;
+      }
+      case 0x87: { // TUPLE3
+        const c = pop();
+        const b = pop();
+        stack.push(new PyTuple([pop(), b, c]));
+        break;
+      }
+      case 0x74: // TUPLE
+        stack.push(new PyTuple(popToMark()));
+        break;
+      case 0x5d: // EMPTY_LIST
+        stack.push([]);
+        break;
+      case 0x6c: // LIST
+        stack.push(popToMark());
+        break;
+      case 0x7d: // EMPTY_DICT
+        stack.push(new PyDict());
+        break;
+      case 0x64: { // DICT
+        const dict = new PyDict();
+        setItems(dict, popToMark());
+        stack.push(dict);
+        break;
+      }
+      case 0x73: { // SETITEM
+        const value = pop();
+        const key = pop();
+        setItems(top(), [key, value]);
+        break;
+      }
+      case 0x75: { // SETITEMS
+        const items = popToMark();
+        setItems(top(), items);
+        break;
+      }
+      case 0x61: { // APPEND
+        const value = pop();
+        append(top(), [value]);
+        break;
+      }
+      case 0x65: { // APPENDS
+        const items = popToMark();
+        append(top(), items);
+        break;
+      }
+      case 0x71: // BINPUT
+        memo.set(u8(), top());
+        break;
+      case 0x72: // LONG_BINPUT
+        memo.set(u32(), top());
+        break;
+      case 0x70: // PUT (text)
+        memo.set(Number(line()), top());
+        break;
+      case 0x94: // MEMOIZE
+        memo.set(memo.size, top());
+        break;
+      case 0x68: // BINGET
+        stack.push(memoGet(u8()));
+        break;
+      case 0x6a: // LONG_BINGET
+        stack.push(memoGet(u32()));
+        break;
+      case 0x67: // GET (text)
+        stack.push(memoGet(Number(line())));
+        break;
+      case 0x63: { // GLOBAL "module\nname\n"
+        const module = line();
+        stack.push(global(module, line()));
+        break;
+      }
+      case 0x93: { // STACK_GLOBAL
+        const name = pop();
+        const module = pop();
+        if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
+        stack.push(global(module as string, name as string));
+        break;
+      }
+      case 0x52: { // REDUCE
+        const args = pop();
+        const callable = pop();
+        if (!(callable instanceof PyGlobal)) return fail('REDUCE on something that is not an allowed global');
+        if (!(args instanceof PyTuple)) return fail(`REDUCE of ${callable.qualifiedName} without an argument tuple`);
+        stack.push(hooks.reduce(callable, args.items));
+        break;
+      }
+      case 0x62: { // BUILD: sets an object's state; only a dict's attribute state (OrderedDict._metadata) is accepted and ignored
+        pop();
+        if (!(top() instanceof PyDict)) fail('BUILD on something that is not a dict');
+        break;
+      }
+      case 0x51: // BINPERSID
+        stack.push(hooks.persistentLoad(pop()));
+        break;
+      default:
+        fail(`unsupported opcode 0x${op.toString(16).padStart(2, '0')} at byte ${pos - 1}`);
+    }
+  }
+}

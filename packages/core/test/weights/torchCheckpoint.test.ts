@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import { crc32, deflateRawSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { fixtureFile } from '../../../../test-support/fixture.js';
+import { AaclipError } from '../../src/errors/aaclipError.js';
+import type { TensorMap } from '../../src/tensor/tensor.js';
+import { readSafetensors } from '../../src/weights/safetensors.js';
+import { readTorchCheckpoint } from '../../src/weights/torchCheckpoint.js';
+
+const adapters = readSafetensors(new Uint8Array(readFileSync(fixtureFile('adapters.safetensors'))), 'adapters.safetensors').tensors;
+const fixtureBytes = (name: string): Uint8Array => new Uint8Array(readFileSync(fixtureFile(name)));
+
+// ---- a tiny zip writer (stored or deflated entries), written from the zip format description ----
+function zip(entries: { name: string; data: Uint8Array; deflate?: boolean }[]): Uint8Array {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const { name, data, deflate } of entries) {
+    const nameBytes = Buffer.from(name, 'utf8');
+    const body = deflate ? deflateRawSync(data) : Buffer.from(data);
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(deflate ? 8 : 0, 8);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBytes.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(deflate ? 8 : 0, 10);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(body.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(nameBytes.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, nameBytes, body);
+    centrals.push(central, nameBytes);
+    offset += 30 + nameBytes.length + body.length;
+  }
+  const centralBytes = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(centralBytes.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return new Uint8Array(Buffer.concat([...locals, centralBytes, end]));
+}
+
+// ---- a tiny pickle writer (protocol 2 opcodes) ----
+const op = {
+  proto: Buffer.from([0x80, 2]),
+  mark: Buffer.from('('),
+  emptyDict: Buffer.from('}'),
+  emptyTuple: Buffer.from(')'),
+  tuple: Buffer.from('t'),
+  tuple2: Buffer.from([0x86]),
+  setitems: Buffer.from('u'),
+  reduce: Buffer.from('R'),
+  binpersid: Buffer.from('Q'),
+  newfalse: Buffer.from([0x89]),
+  stop: Buffer.from('.'),
+  global: (module: string, name: string) => Buffer.from(`c${module}\n${name}\n`),
+  str: (s: string) => {
+    const b = Buffer.from(s, 'utf8');
+    const head = Buffer.alloc(5);
+    head.write('X', 0);
+    head.writeUInt32LE(b.length, 1);
+    return Buffer.concat([head, b]);
+  },
+  int: (n: number) => Buffer.from([0x4b, n]), // BININT1
+};
+
+/** `_rebuild_tensor_v2(storage(key, FloatStorage, length), offset, size, stride, False, OrderedDict())` */
+function tensorPickle(key: string, length: number, offset: number, size: [number, number], stride: [number, number]): Buffer {
+  return Buffer.concat([
+    op.global('torch._utils', '_rebuild_tensor_v2'),
+    op.mark,
+    op.mark, op.str('storage'), op.global('torch', 'FloatStorage'), op.str(key), op.str('cpu'), op.int(length), op.tuple,
+    op.binpersid,
+    op.int(offset),
+    op.int(size[0]), op.int(size[1]), op.tuple2,
+    op.int(stride[0]), op.int(stride[1]), op.tuple2,
+    op.newfalse,
+    op.global('collections', 'OrderedDict'), op.emptyTuple, op.reduce,
+    op.tuple,
+    op.reduce,
+  ]);
+}
+
+function floats(values: number[]): Uint8Array {
+  return new Uint8Array(new Float32Array(values).buffer);
+}
+
+async function refusal(bytes: Uint8Array): Promise<string> {
+  try {
+    await readTorchCheckpoint(bytes, 'evil.pth');
+  } catch (err) {
+    expect(err).toBeInstanceOf(AaclipError);
+    return (err as Error).message;
+  }
+  throw new Error('expected the checkpoint to be refused');
+}
+
+function expectSameTensors(actual: TensorMap, expected: TensorMap): void {
+  expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
+  for (const [name, t] of expected) {
+    const a = actual.get(name)!;
+    expect(a.dtype).toBe(t.dtype);
+    expect(a.shape).toEqual(t.shape);
+    expect(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))).toBe(true);
+  }
+}
+
+const subset = (prefix: string): TensorMap => new Map([...adapters].filter(([k]) => k.startsWith(prefix)));
+
+describe('readTorchCheckpoint', () => {
+  it("reads the reference's text_adapter.pth exactly as adapters.safetensors", async () => {
+    const tensors = await readTorchCheckpoint(fixtureBytes('text_adapter.pth'), 'text_adapter.pth');
+    expect(tensors.size).toBe(4);
+    expectSameTensors(tensors, subset('text_adapter.'));
+  });
+
+  it("reads the reference's image_adapter_20.pth exactly as adapters.safetensors", async () => {
+    const tensors = await readTorchCheckpoint(fixtureBytes('image_adapter_20.pth'), 'image_adapter_20.pth');
+    expect(tensors.size).toBe(11);
+    expectSameTensors(tensors, subset('image_adapter.'));
+  });
+
+  it('rebuilds strided views, flattens nested dicts and reads deflated entries', async () => {
+    const pickle = Buffer.concat([
+      op.proto, op.emptyDict, op.mark,
+      op.str('t'), tensorPickle('0', 6, 0, [2, 3], [1, 2]), // a transposed view: t[i][j] = storage[i + 2j]
+      op.str('nested'), op.emptyDict, op.mark, op.str('c'), tensorPickle('0', 6, 2, [2, 2], [2, 1]), op.setitems,
+      op.str('epoch'), op.int(20),
+      op.setitems, op.stop,
+    ]);
+    const bytes = zip([
+      { name: 'ckpt/data.pkl', data: pickle, deflate: true },
+      { name: 'ckpt/data/0', data: floats([0, 1, 2, 3, 4, 5]), deflate: true },
+      { name: 'ckpt/version', data: Buffer.from('3\n') },
+    ]);
+    const tensors = await readTorchCheckpoint(bytes, 'custom.pth');
+    expect([...tensors.keys()]).toEqual(['t', 'nested.c']);
+    expect(tensors.get('t')!.shape).toEqual([2, 3]);
+    expect(Array.from(tensors.get('t')!.data as Float32Array)).toEqual([0, 2, 4, 1, 3, 5]);
+    expect(Array.from(tensors.get('nested.c')!.data as Float32Array)).toEqual([2, 3, 4, 5]);
+  });
+
+  it('refuses a pickle that references os.system, without running it', async () => {
+    const pickle = Buffer.concat([op.proto, op.global('os', 'system'), op.str('touch /tmp/pwned'), Buffer.from([0x85]), op.reduce, op.stop]);
+    const message = await refusal(zip([{ name: 'evil/data.pkl', data: pickle }]));
+    expect(message).toBe('evil.pth: pickle: refuses to load os.system (only tensors and plain containers are allowed)');
+    const viaStackGlobal = Buffer.concat([op.proto, op.str('builtins'), op.str('eval'), Buffer.from([0x93]), op.stop]);
+    expect(await refusal(zip([{ name: 'evil/data.pkl', data: viaStackGlobal }]))).toMatch(/refuses to load builtins\.eval/);
+  });
+
+  it('refuses tensors that read past their storage, and corrupt archives', async () => {
+    const pickle = Buffer.concat([op.proto, tensorPickle('0', 6, 4, [2, 3], [3, 1]), op.stop]);
+    expect(await refusal(zip([{ name: 'x/data.pkl', data: pickle }, { name: 'x/data/0', data: floats([0, 1, 2, 3, 4, 5]) }]))).toMatch(
+      /tensor \[2, 3\] at offset 4 reads past its storage "0" \(6 elements\)/,
+    );
+    expect(await refusal(zip([{ name: 'x/data.pkl', data: pickle }]))).toMatch(/storage "0" is missing from the archive/);
+    const damaged = fixtureBytes('text_adapter.pth').slice();
+    damaged[1000] = damaged[1000]! ^ 0xff; // inside the first storage
+    expect(await refusal(damaged)).toMatch(/fails its CRC-32 check/);
+    expect(await refusal(fixtureBytes('text_adapter.pth').subarray(0, 20000))).toMatch(/^evil\.pth: /);
+    expect(await refusal(new Uint8Array([0x80, 0x02, 0x8a, 0x0a]))).toMatch(/legacy/);
+    expect(await refusal(zip([{ name: 'x/data.pkl', data: Buffer.concat([op.proto, op.mark]) }]))).toMatch(/pickle: truncated/);
+  });
+});
