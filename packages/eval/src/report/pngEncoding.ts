@@ -1,0 +1,24 @@
+import sharp from 'sharp';
+import { AaclipError } from '@aaclip/core';
+
+export interface PngOptions {
+  /** Shrink (never enlarge) so that the longer side is at most this many pixels. */
+  readonly maxSide?: number;
+}
+
+/** Encodes interleaved RGB bytes as a PNG (with sharp). */
+export async function encodeRgbPng(rgb: Uint8Array, width: number, height: number, options: PngOptions = {}): Promise<Uint8Array> {
+  if (rgb.length !== width * height * 3) {
+    throw new AaclipError(`has ${rgb.length} bytes, a ${width}×${height} RGB image needs ${width * height * 3}`, 'png');
+  }
+  let image = sharp(rgb, { raw: { width, height, channels: 3 } });
+  if (options.maxSide && Math.max(width, height) > options.maxSide) {
+    image = image.resize({ width: options.maxSide, height: options.maxSide, fit: 'inside' });
+  }
+  return new Uint8Array(await image.png().toBuffer());
+}
+
+/** A PNG as a `data:` URL for inlining in HTML. */
+export function pngDataUrl(png: Uint8Array): string {
+  return `data:image/png;base64,${Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString('base64')}`;
+}
