@@ -5,3 +5,4 @@ export { createNodeBackend, CUDA_INSTALL_HINT } from './onnxruntimeNodeBackend.j
 export { NODE_BACKEND_PRIORITY } from './register.js';
 export { decodeImageFile, decodeImageBytes, MAX_IMAGE_PIXELS } from './decodeImage.js';
 export { writeFileAtomic } from './files/writeFileAtomic.js';
+export { findModelFiles, loadModelFiles, loadTokenizer, readModelConfig, readWeightsFile, MODEL_DIR_FILES, type ModelFiles } from './files/loadModelFiles.js';

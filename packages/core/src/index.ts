@@ -33,3 +33,7 @@ export * from './tokenizer/byteEncoder.js';
 export * from './tokenizer/htmlEntities.js';
 export * from './weights/decompress.js';
 export * from './weights/torchCheckpoint.js';
+export * from './pipeline/anomalyDetector.js';
+export * from './testing/maxAbsError.js';
+export * from './testing/conformanceFixture.js';
+export * from './testing/conformance.js';

@@ -1,4 +1,5 @@
 import type { Command } from './command.js';
+import { detectCommand } from './detect.js';
 
 // Every sub-command of `aaclip`, in the order `aaclip --help` lists them.
-export const commands: Command[] = [];
+export const commands: Command[] = [detectCommand];

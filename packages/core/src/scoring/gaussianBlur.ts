@@ -3,11 +3,11 @@ import { AaclipError } from '../errors/aaclipError.js';
 /** Gaussian smoothing parameters (industrial: kernel 7, σ 1; medical: kernel 9, σ 1.5 in the reference). */
 export interface GaussianBlurParams {
   /** Odd number of taps. */
-  readonly kernel: number;
+  readonly kernelSize: number;
   readonly sigma: number;
 }
 
-function checkParams({ kernel, sigma }: GaussianBlurParams): void {
+function checkParams({ kernelSize: kernel, sigma }: GaussianBlurParams): void {
   if (!Number.isInteger(kernel) || kernel < 1 || kernel % 2 === 0) {
     throw new AaclipError(`must be a positive odd integer, got ${kernel}`, 'blur kernel');
   }
@@ -17,7 +17,7 @@ function checkParams({ kernel, sigma }: GaussianBlurParams): void {
 /** Normalised 1-D Gaussian taps at offsets −⌊k/2⌋ … ⌊k/2⌋. */
 export function gaussianKernel1d(params: GaussianBlurParams): Float64Array {
   checkParams(params);
-  const { kernel, sigma } = params;
+  const { kernelSize: kernel, sigma } = params;
   const half = (kernel - 1) / 2;
   const taps = new Float64Array(kernel);
   let sum = 0;
@@ -76,7 +76,7 @@ export function gaussianBlur(
   if (dst.length !== n || tmp.length !== n) throw new AaclipError(`buffers must hold ${n} values`, 'blur output');
   if (dst === src || tmp === src || tmp === dst) throw new AaclipError('input, output and scratch must be distinct buffers', 'blur output');
 
-  const k = params.kernel;
+  const k = params.kernelSize;
   const taps = gaussianKernel1d(params);
   const cols = reflectTable(width, k);
   const rows = reflectTable(height, k);

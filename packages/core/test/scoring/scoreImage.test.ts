@@ -10,7 +10,7 @@ const IMAGES = 3;
 const GRID = 6;
 const EMBED = 48;
 const SIZE = 48;
-const INDUSTRIAL_BLUR = { kernel: 7, sigma: 1 };
+const INDUSTRIAL_BLUR = { kernelSize: 7, sigma: 1 };
 
 let golden: TensorMap;
 

@@ -18,7 +18,7 @@ function seeded(n: number, seed = 1): Float32Array {
 
 describe('gaussianBlur', () => {
   it('kernel taps are symmetric, peak at the centre, sum to 1 and follow exp(-x²/2σ²)', () => {
-    const k = gaussianKernel1d({ kernel: 9, sigma: 1.5 });
+    const k = gaussianKernel1d({ kernelSize: 9, sigma: 1.5 });
     expect(k.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     for (let i = 0; i < 9; i++) expect(k[i]).toBeCloseTo(k[8 - i]!, 15);
     expect(Math.max(...k)).toBe(k[4]);
@@ -32,7 +32,7 @@ describe('gaussianBlur', () => {
 
   it('keeps a constant map constant, also with a kernel wider than the map', () => {
     for (const [h, w, kernel, sigma] of [[6, 6, 7, 1], [37, 37, 9, 1.5], [3, 5, 9, 1.5]] as const) {
-      const out = gaussianBlur(new Float32Array(h * w).fill(2.5), h, w, { kernel, sigma });
+      const out = gaussianBlur(new Float32Array(h * w).fill(2.5), h, w, { kernelSize: kernel, sigma });
       for (const v of out) expect(v).toBeCloseTo(2.5, 5);
     }
   });
@@ -40,9 +40,9 @@ describe('gaussianBlur', () => {
   it('matches a direct 2-D convolution over a reflect-padded map', () => {
     const [h, w, kernel, sigma] = [6, 8, 7, 1];
     const src = seeded(h * w, 3);
-    const taps = gaussianKernel1d({ kernel, sigma });
+    const taps = gaussianKernel1d({ kernelSize: kernel, sigma });
     const half = (kernel - 1) / 2;
-    const out = gaussianBlur(src, h, w, { kernel, sigma });
+    const out = gaussianBlur(src, h, w, { kernelSize: kernel, sigma });
     // Reflect padding written out by hand: index -i → i, n-1+i → n-1-i.
     const mirror = (p: number, n: number) => (p < 0 ? -p : p >= n ? 2 * (n - 1) - p : p);
     for (let y = 0; y < h; y++) {
@@ -59,17 +59,17 @@ describe('gaussianBlur', () => {
   });
 
   it('border behaviour is reflect: the edge sample is not repeated, the one next to it is mirrored', () => {
-    const k = gaussianKernel1d({ kernel: 7, sigma: 1 });
+    const k = gaussianKernel1d({ kernelSize: 7, sigma: 1 });
     // Impulse in the corner: no padded cell mirrors it (replicate padding would add k[0..2] to the corner).
     const corner = new Float32Array(36);
     corner[0] = 1;
-    const a = gaussianBlur(corner, 6, 6, { kernel: 7, sigma: 1 });
+    const a = gaussianBlur(corner, 6, 6, { kernelSize: 7, sigma: 1 });
     expect(a[0]).toBeCloseTo(k[3]! * k[3]!, 7);
     expect(a[1]).toBeCloseTo(k[3]! * k[4]!, 7);
     // Impulse at (1, 1): its mirror image at (-1, -1) reaches the corner too (zero padding would not).
     const inner = new Float32Array(36);
     inner[7] = 1;
-    const b = gaussianBlur(inner, 6, 6, { kernel: 7, sigma: 1 });
+    const b = gaussianBlur(inner, 6, 6, { kernelSize: 7, sigma: 1 });
     expect(b[0]).toBeCloseTo((k[2]! + k[4]!) ** 2, 7);
     // Per axis the mass becomes 1 + k[2] (the mirrored copy), so it exceeds 1 overall.
     let total = 0;

@@ -1,0 +1,92 @@
+import { AaclipError, type AaclipSettings } from '@aaclip/core';
+import { findModelFiles, type ModelFiles } from '@aaclip/backend-node';
+
+/** parseArgs option specs shared by every command that runs a model (detect, eval). */
+export const MODEL_OPTION_SPECS = {
+  model: { type: 'string' },
+  'model-config': { type: 'string' },
+  weights: { type: 'string' },
+  adapters: { type: 'string', multiple: true },
+  vocab: { type: 'string' },
+  'image-size': { type: 'string' },
+  domain: { type: 'string' },
+  backend: { type: 'string' },
+  device: { type: 'string' },
+  'batch-size': { type: 'string' },
+} as const;
+
+export const MODEL_OPTIONS_HELP = `Model:
+  --model <dir>             a folder with open_clip_config.json, open_clip_model.safetensors,
+                            optionally aaclip_adapters.safetensors, and the vocabulary
+                            (bpe_simple_vocab_16e6.txt.gz, or vocab.json + merges.txt)
+  --model-config <json>     open_clip model config (plain, or Hugging Face open_clip_config.json)
+  --weights <file>          open_clip weights (.safetensors; PyTorch .pth/.bin read without executing code)
+  --adapters <file>         AA-CLIP adapters (.safetensors, or the reference's .pth files; repeatable);
+                            omitted → plain CLIP
+  --vocab <file>            CLIP BPE vocabulary (.txt.gz, .txt, or vocab.json with merges.txt beside it)
+  --image-size <n>          input size in pixels (default 518; a multiple of the patch size)
+  --domain <d>              industrial | medical (default industrial; sets the map blur)
+Runtime:
+  --backend <name>          node | web (default: the first that starts)
+  --device <name>           cpu | cuda | webgpu (node), wasm | webgpu (web) (default: the backend's preference)
+  --batch-size <n>          images per model run (default 1)`;
+
+export interface ModelOptionValues {
+  model?: string;
+  'model-config'?: string;
+  weights?: string;
+  adapters?: string[];
+  vocab?: string;
+  'image-size'?: string;
+  domain?: string;
+  backend?: string;
+  device?: string;
+  'batch-size'?: string;
+}
+
+export interface ModelChoice {
+  readonly files: ModelFiles;
+  readonly settings: Partial<AaclipSettings>;
+  readonly backend?: string;
+  readonly device?: string;
+  readonly batchSize?: number;
+}
+
+export function parsePositiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new AaclipError(`expected a positive integer, got "${value}"`, flag);
+  return n;
+}
+
+/** Turns the model flags into files and settings; a folder given with --model fills what the flags leave out. */
+export async function resolveModelOptions(values: ModelOptionValues): Promise<ModelChoice> {
+  const fromDir = values.model ? await findModelFiles(values.model) : null;
+  const pick = (flag: 'model-config' | 'weights' | 'vocab', fallback: string | undefined): string => {
+    const value = values[flag] ?? fallback;
+    if (!value) throw new AaclipError('is required (or give --model <dir>)', `--${flag}`);
+    return value;
+  };
+  const files: ModelFiles = {
+    modelConfig: pick('model-config', fromDir?.modelConfig),
+    weights: pick('weights', fromDir?.weights),
+    adapters: values.adapters ?? fromDir?.adapters ?? [],
+    vocab: pick('vocab', fromDir?.vocab),
+  };
+  const settings: Partial<AaclipSettings> = {};
+  const imageSize = parsePositiveInt(values['image-size'], '--image-size');
+  if (imageSize !== undefined) settings.imageSize = imageSize;
+  if (values.domain !== undefined) {
+    if (values.domain !== 'industrial' && values.domain !== 'medical') {
+      throw new AaclipError(`expected industrial or medical, got "${values.domain}"`, '--domain');
+    }
+    settings.domain = values.domain;
+  }
+  return {
+    files,
+    settings,
+    backend: values.backend,
+    device: values.device,
+    batchSize: parsePositiveInt(values['batch-size'], '--batch-size'),
+  };
+}

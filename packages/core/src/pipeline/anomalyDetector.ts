@@ -1,0 +1,182 @@
+import { AaclipError } from '../errors/aaclipError.js';
+import type { Backend, BackendSession } from '../backend/backend.js';
+import { resolveBackend } from '../backend/registry.js';
+import { checkSettingsForModel, parseAaclipSettings, settingsBlur, type AaclipSettings, type AaclipSettingsInput } from '../config/aaclipSettings.js';
+import { visionGrid, type ClipModelConfig, type PreprocessConfig } from '../config/modelConfig.js';
+import { DEFAULT_PROMPT_SET, expandPrompts, type PromptSet } from '../config/promptSet.js';
+import { buildTextModel, buildVisionModel } from '../graph/buildModels.js';
+import type { RawImage } from '../image/rawImage.js';
+import { preprocessImage } from '../preprocess/preprocessImage.js';
+import { computeTextAnchors } from '../prompts/textAnchors.js';
+import { scoreImage } from '../scoring/scoreImage.js';
+import type { TensorMap } from '../tensor/tensor.js';
+import type { ClipTokenizer } from '../tokenizer/clipTokenizer.js';
+import { validateAdapters, validateClipWeights } from '../weights/clipWeights.js';
+
+/** Everything a detector is built from, already read from files (see backend-node's loaders). */
+export interface DetectorModel {
+  readonly config: ClipModelConfig;
+  readonly preprocess: PreprocessConfig;
+  readonly weights: TensorMap;
+  /** AA-CLIP adapters; null runs plain CLIP (its own projections, no adapters). */
+  readonly adapters: TensorMap | null;
+  readonly tokenizer: ClipTokenizer;
+  /** Names used in error messages. */
+  readonly sources?: { readonly weights?: string; readonly adapters?: string };
+}
+
+export interface DetectorOptions {
+  /** AA-CLIP settings; anything omitted takes the paper's default (see AaclipSettings). */
+  readonly settings?: AaclipSettingsInput;
+  /** Prompt states and templates; defaults to AA-CLIP's ensemble. */
+  readonly promptSet?: PromptSet;
+  /** Backend name ('node', 'web', …); omitted → the registered backends by priority. */
+  readonly backend?: string;
+  /** Device ('cpu', 'cuda', 'wasm', 'webgpu', …); omitted → the backend's preference order. */
+  readonly device?: string;
+  /** Images per vision-session run. */
+  readonly batchSize?: number;
+  /** Called as the detector moves through its set-up stages (for progress displays). */
+  readonly onProgress?: (stage: DetectorSetupStage) => void;
+}
+
+export type DetectorSetupStage = 'validating weights' | 'starting backend' | 'building vision model' | 'loading vision model' | 'building text model' | 'loading text model' | 'ready';
+
+/** The result for one image: maps are row-major [imageSize, imageSize]. */
+export interface Detection {
+  readonly imageSize: number;
+  readonly anomalyMap: Float32Array;
+  readonly levelMaps: readonly Float32Array[];
+  readonly imageScore: number;
+  readonly pixelMax: number;
+}
+
+/**
+ * The AA-CLIP pipeline: text anchors per class from the (adapted) text tower, then per image the
+ * patch tokens of the (adapted) vision tower scored against the anchors. Used by `aaclip detect`,
+ * the evaluation and library users alike.
+ */
+export class AnomalyDetector {
+  private readonly anchorCache = new Map<string, Promise<Float32Array>>();
+
+  private constructor(
+    readonly settings: AaclipSettings,
+    readonly backend: Backend,
+    readonly device: string,
+    private readonly model: DetectorModel,
+    private readonly promptSet: PromptSet,
+    private readonly visionSession: BackendSession,
+    private readonly textSession: BackendSession,
+    private readonly batchSize: number,
+  ) {}
+
+  static async create(model: DetectorModel, options: DetectorOptions = {}): Promise<AnomalyDetector> {
+    const progress = options.onProgress ?? (() => {});
+    const settings = parseAaclipSettings(options.settings ?? {}, 'settings');
+    checkSettingsForModel(settings, model.config, 'settings');
+    progress('validating weights');
+    const weights = validateClipWeights(model.config, model.weights, model.sources?.weights ?? 'weights');
+    const adapters = model.adapters
+      ? validateAdapters(model.config, settings, model.adapters, model.sources?.adapters ?? 'adapters')
+      : null;
+    progress('starting backend');
+    const { backend, device } = await resolveBackend({ backend: options.backend, device: options.device });
+    progress('building vision model');
+    let visionBytes: ReturnType<typeof buildVisionModel> | null = buildVisionModel(model.config, weights, adapters, settings);
+    progress('loading vision model');
+    const visionSession = await backend.createSession(visionBytes, { device });
+    visionBytes = null; // the serialised copy is no longer needed once the session holds the weights
+    progress('building text model');
+    let textBytes: ReturnType<typeof buildTextModel> | null = buildTextModel(model.config, weights, adapters, settings);
+    progress('loading text model');
+    const textSession = await backend.createSession(textBytes, { device });
+    textBytes = null;
+    progress('ready');
+    const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1));
+    return new AnomalyDetector(settings, backend, device, { ...model, weights, adapters }, options.promptSet ?? DEFAULT_PROMPT_SET, visionSession, textSession, batchSize);
+  }
+
+  get embedDim(): number {
+    return this.model.config.embed_dim;
+  }
+
+  get grid(): number {
+    return visionGrid(this.model.config, this.settings.imageSize);
+  }
+
+  /** Anchors [embed, 2] row-major (column 0 normal, 1 anomalous) for the text put into the prompts. */
+  anchors(promptName: string): Promise<Float32Array> {
+    let cached = this.anchorCache.get(promptName);
+    if (!cached) {
+      cached = this.computeAnchors(promptName);
+      this.anchorCache.set(promptName, cached);
+      cached.catch(() => this.anchorCache.delete(promptName));
+    }
+    return cached;
+  }
+
+  private async computeAnchors(promptName: string): Promise<Float32Array> {
+    const { prompts, normalCount, abnormalCount } = expandPrompts(this.promptSet, promptName);
+    const context = this.model.config.text_cfg.context_length;
+    const { ids, shape } = this.model.tokenizer.encodeBatch(prompts, { contextLength: context });
+    const out = await this.textSession.run({ input_ids: { dtype: 'I64', shape, data: ids } });
+    const embeds = out['text_embeds'];
+    if (!embeds) throw new AaclipError('the text model returned no "text_embeds"');
+    return computeTextAnchors(embeds.data as Float32Array, this.embedDim, normalCount, abnormalCount);
+  }
+
+  /** Preprocesses decoded images exactly as the reference does (PIL bicubic resize, CLIP normalisation). */
+  preprocess(image: RawImage): Float32Array {
+    return preprocessImage(image, this.settings.imageSize, { mean: this.model.preprocess.mean, std: this.model.preprocess.std });
+  }
+
+  /** Scores images (decoded, or already preprocessed [3,S,S] tensors) against a class's anchors. */
+  async detect(images: readonly (RawImage | Float32Array)[], promptName: string): Promise<Detection[]> {
+    const anchors = await this.anchors(promptName);
+    const results: Detection[] = [];
+    for (let start = 0; start < images.length; start += this.batchSize) {
+      const batch = images.slice(start, start + this.batchSize).map((im) => (im instanceof Float32Array ? im : this.preprocess(im)));
+      results.push(...(await this.detectPreprocessed(batch, anchors)));
+    }
+    return results;
+  }
+
+  /** Scores a batch of preprocessed [3,S,S] images against given anchors. */
+  async detectPreprocessed(pixels: readonly Float32Array[], anchors: Float32Array): Promise<Detection[]> {
+    const size = this.settings.imageSize;
+    const plane = 3 * size * size;
+    const batch = new Float32Array(plane * pixels.length);
+    pixels.forEach((p, i) => {
+      if (p.length !== plane) throw new AaclipError(`preprocessed image ${i} has ${p.length} values, expected 3×${size}×${size}`);
+      batch.set(p, i * plane);
+    });
+    const out = await this.visionSession.run({ pixel_values: { dtype: 'F32', shape: [pixels.length, 3, size, size], data: batch } });
+    const grid = this.grid;
+    const embed = this.embedDim;
+    const tokensPerImage = grid * grid * embed;
+    const levels = this.settings.levels.map((_, k) => {
+      const t = out[`seg_tokens_${k}`];
+      if (!t) throw new AaclipError(`the vision model returned no "seg_tokens_${k}"`);
+      return t.data as Float32Array;
+    });
+    const det = out['det_token'];
+    if (!det) throw new AaclipError('the vision model returned no "det_token"');
+    const blur = settingsBlur(this.settings);
+    return pixels.map((_, i) =>
+      scoreImage({
+        segTokens: levels.map((l) => l.subarray(i * tokensPerImage, (i + 1) * tokensPerImage)),
+        detToken: (det.data as Float32Array).subarray(i * embed, (i + 1) * embed),
+        anchors,
+        embed,
+        grid,
+        imageSize: size,
+        blur,
+        similarityScale: this.settings.similarityScale,
+      }),
+    ).map((r) => ({ imageSize: size, ...r }));
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.visionSession.dispose(), this.textSession.dispose()]);
+  }
+}
