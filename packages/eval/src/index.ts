@@ -23,3 +23,8 @@ export * from './report/metricsTable.js';
 export * from './report/reportMarkdown.js';
 export * from './report/reportHtml.js';
 export * from './report/writeReports.js';
+export * from './run/mapDetector.js';
+export * from './run/classMapsFile.js';
+export * from './run/classResultFile.js';
+export * from './run/galleryImage.js';
+export * from './run/evaluateDataset.js';

@@ -3,7 +3,7 @@ import type { Domain } from '@aaclip/core';
 import { binaryMaskAtSize } from './binaryMask.js';
 import type { MaskImage } from './binaryMask.js';
 import { evaluateClass } from './evaluateClass.js';
-import type { ClassEvaluation, EvaluateClassOptions } from './evaluateClass.js';
+import type { ClassEvaluation, ClassPredictions, EvaluateClassOptions } from './evaluateClass.js';
 
 /** One scored test image of a class. */
 export interface ProtocolSample {
@@ -83,28 +83,31 @@ export class ClassEvaluator {
     this.ids.push(sample.id);
   }
 
+  /** Everything added so far, as views of the stored arrays (raw maps until finish() normalises them). */
+  predictions(): ClassPredictions {
+    const n = this.count;
+    const { className, domain, width, height } = this.options;
+    return {
+      className,
+      domain,
+      count: n,
+      width,
+      height,
+      maps: this.maps.subarray(0, n * this.plane),
+      masks: this.masks.subarray(0, n * this.plane),
+      labels: this.labels.subarray(0, n),
+      imageScores: this.scores.subarray(0, n),
+      ids: this.ids,
+    };
+  }
+
   /** Runs the protocol on everything added; the stored maps are normalised in place. */
   finish(): ClassEvaluation {
     if (this.finished) throw new AaclipError('the class is already finished', `class ${this.options.className}`);
     if (this.count === 0) throw new AaclipError('no images to evaluate', `class ${this.options.className}`);
+    const predictions = this.predictions();
     this.finished = true;
-    const n = this.count;
-    const { className, domain, width, height } = this.options;
-    return evaluateClass(
-      {
-        className,
-        domain,
-        count: n,
-        width,
-        height,
-        maps: this.maps.subarray(0, n * this.plane),
-        masks: this.masks.subarray(0, n * this.plane),
-        labels: this.labels.subarray(0, n),
-        imageScores: this.scores.subarray(0, n),
-        ids: this.ids,
-      },
-      { ...this.options, inPlace: true },
-    );
+    return evaluateClass(predictions, { ...this.options, inPlace: true });
   }
 
   /** The i-th image's map after normalisation (valid after finish). */

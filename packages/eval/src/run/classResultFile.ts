@@ -1,0 +1,52 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '@aaclip/backend-node';
+import type { ScoredImage } from '../protocol/evaluateClass.js';
+import type { ClassReport } from '../report/evaluationReport.js';
+
+const FORMAT = 'aaclip-class-result';
+const VERSION = 1;
+
+/** A finished class as saved in `<out>/classes/<class>.json`, so an interrupted run can resume. */
+export interface ClassResult extends ClassReport {
+  /** What produced it (dataset, model, settings); `--resume` only reuses results of the same run. */
+  readonly run: Readonly<Record<string, unknown>>;
+  /** Every scored image with its protocol score. */
+  readonly images: readonly ScoredImage[];
+  /** Images that could not be scored ("<file>: <problem>"); such a class is recomputed on resume. */
+  readonly failures: readonly string[];
+}
+
+/** A file-system-safe name for a class. */
+export function classFileStem(className: string): string {
+  return className.replace(/[^A-Za-z0-9._-]/g, '_') || '_';
+}
+
+export function classResultPath(outDir: string, className: string): string {
+  return path.join(outDir, 'classes', `${classFileStem(className)}.json`);
+}
+
+export async function writeClassResult(outDir: string, result: ClassResult): Promise<string> {
+  const file = classResultPath(outDir, result.className);
+  await writeFileAtomic(file, JSON.stringify({ format: FORMAT, version: VERSION, ...result }) + '\n');
+  return file;
+}
+
+/** The saved result of a class, or null when there is none (or it is unreadable / of another format). */
+export async function readClassResult(outDir: string, className: string): Promise<ClassResult | null> {
+  let text: string;
+  try {
+    text = await readFile(classResultPath(outDir, className), 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    const parsed = JSON.parse(text) as ClassResult & { format?: unknown; version?: unknown };
+    if (parsed.format !== FORMAT || parsed.version !== VERSION || parsed.className !== className) return null;
+    if (typeof parsed.metrics !== 'object' || !Array.isArray(parsed.images) || !Array.isArray(parsed.failures)) return null;
+    const { format: _format, version: _version, ...result } = parsed;
+    return result;
+  } catch {
+    return null;
+  }
+}
