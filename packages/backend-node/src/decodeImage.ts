@@ -26,9 +26,11 @@ export async function decodeImageBytes(bytes: Uint8Array, source: string): Promi
     const image = sharp(bytes, { failOn: 'truncated', limitInputPixels: MAX_IMAGE_PIXELS });
     const meta = await image.metadata();
     const sixteenBit = meta.depth === 'ushort';
-    const { data, info } = await image
-      .raw(sixteenBit ? { depth: 'ushort' } : {})
-      .toBuffer({ resolveWithObject: true });
+    // sharp converts to 8-bit sRGB unless told to keep 16 bits per sample.
+    const pipeline = sixteenBit
+      ? image.toColourspace((meta.channels ?? 3) <= 2 ? 'grey16' : 'rgb16').raw({ depth: 'ushort' })
+      : image.raw();
+    const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
     const channels = info.channels as 1 | 2 | 3 | 4;
     if (sixteenBit) {
       const words = new Uint16Array(data.byteLength / 2);
