@@ -78,10 +78,10 @@ describe('gaussianBlur', () => {
   });
 
   it('rejects even kernels, non-positive sigma and aliasing buffers', () => {
-    expect(() => gaussianKernel1d({ kernel: 6, sigma: 1 })).toThrow(AaclipError);
-    expect(() => gaussianKernel1d({ kernel: 7, sigma: 0 })).toThrow(/blur sigma/);
+    expect(() => gaussianKernel1d({ kernelSize: 6, sigma: 1 })).toThrow(AaclipError);
+    expect(() => gaussianKernel1d({ kernelSize: 7, sigma: 0 })).toThrow(/blur sigma/);
     const m = new Float32Array(4);
-    expect(() => gaussianBlur(m, 2, 2, { kernel: 3, sigma: 1 }, m)).toThrow(/distinct/);
+    expect(() => gaussianBlur(m, 2, 2, { kernelSize: 3, sigma: 1 }, m)).toThrow(/distinct/);
   });
 });
 
