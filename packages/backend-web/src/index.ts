@@ -7,3 +7,5 @@ export { configureWebRuntime, defaultWasmThreads, type WebRuntimeSettings } from
 export { requestWebGpuAdapter, type WebGpuAdapterDescription } from './webgpuAdapter.js';
 export { readImageHeader, IMAGE_HEADER_BYTES, type ImageFormat, type ImageHeader } from './image/imageDimensions.js';
 export { decodeImageBlob, MAX_BROWSER_IMAGE_PIXELS, type DecodeImageOptions } from './image/decodeImageBlob.js';
+export { readBlobWithProgress, fetchWithProgress, type ByteProgress } from './files/readWithProgress.js';
+export { detectorModelFromBytes, readWeightsBytes, type ModelFileBytes, type NamedBytes } from './files/detectorModelFromBytes.js';

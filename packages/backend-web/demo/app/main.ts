@@ -1,0 +1,280 @@
+// The demo page: pick a model (files or URLs), an image, a class name and a domain; see the
+// anomaly heatmap and the image score. Everything runs in this tab (WebGPU, or wasm).
+import type { AnomalyDetector, Detection, DetectorModel, Domain, RawImage } from '@aaclip/core';
+import { configureWebRuntime, decodeImageBlob, detectorModelFromBytes, requestWebGpuAdapter } from '@aaclip/backend-web';
+import { byId, formatBytes } from './dom.js';
+import { drawView, heatmapCanvas } from './heatmapOverlay.js';
+import { readModelSource, startDetector, type DeviceChoice, type ModelSource } from './modelLoading.js';
+
+type PageState = 'starting' | 'idle' | 'loading' | 'ready' | 'running';
+
+/** What the page exposes for scripts and tests: its state, device and last result. */
+interface DemoHandle {
+  state: PageState;
+  device: string | null;
+  lastDetection: (Detection & { milliseconds: number }) | null;
+  lastError: string | null;
+}
+
+const handle: DemoHandle = { state: 'starting', device: null, lastDetection: null, lastError: null };
+(globalThis as { aaclipDemo?: DemoHandle }).aaclipDemo = handle;
+
+const el = {
+  device: byId('device', HTMLElement),
+  tabFiles: byId('tab-files', HTMLButtonElement),
+  tabUrls: byId('tab-urls', HTMLButtonElement),
+  fromFiles: byId('from-files', HTMLDivElement),
+  fromUrls: byId('from-urls', HTMLDivElement),
+  weightsFile: byId('weights-file', HTMLInputElement),
+  configFile: byId('config-file', HTMLInputElement),
+  vocabFile: byId('vocab-file', HTMLInputElement),
+  adaptersFile: byId('adapters-file', HTMLInputElement),
+  weightsUrl: byId('weights-url', HTMLInputElement),
+  configUrl: byId('config-url', HTMLInputElement),
+  vocabUrl: byId('vocab-url', HTMLInputElement),
+  adaptersUrl: byId('adapters-url', HTMLInputElement),
+  imageSize: byId('image-size', HTMLInputElement),
+  deviceChoice: byId('device-choice', HTMLSelectElement),
+  loadModel: byId('load-model', HTMLButtonElement),
+  progress: byId('load-progress', HTMLProgressElement),
+  loadStatus: byId('load-status', HTMLElement),
+  dropZone: byId('drop-zone', HTMLDivElement),
+  imageFile: byId('image-file', HTMLInputElement),
+  imageName: byId('image-name', HTMLElement),
+  className: byId('class-name', HTMLInputElement),
+  domain: byId('domain', HTMLSelectElement),
+  detect: byId('detect', HTMLButtonElement),
+  view: byId('view', HTMLCanvasElement),
+  score: byId('score', HTMLOutputElement),
+  pixelMax: byId('pixel-max', HTMLOutputElement),
+  timing: byId('timing', HTMLOutputElement),
+  opacity: byId('opacity', HTMLInputElement),
+  error: byId('error', HTMLDivElement),
+};
+
+// onnxruntime-web's wasm runtime is served beside the page (see serveDemo.mjs).
+configureWebRuntime({ wasmPaths: new URL('ort/', document.baseURI).href });
+
+let model: DetectorModel | null = null;
+let detector: AnomalyDetector | null = null;
+/** Settings the running detector was made with; a change of domain or size needs a new one. */
+let detectorKey = '';
+let image: { name: string; bitmap: ImageBitmap; pixels: RawImage } | null = null;
+let heatmap: OffscreenCanvas | null = null;
+
+function setState(state: PageState): void {
+  handle.state = state;
+  document.body.dataset.state = state;
+  const busy = state === 'loading' || state === 'running' || state === 'starting';
+  el.loadModel.disabled = busy;
+  el.detect.disabled = busy || !model || !image;
+}
+
+function showError(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  handle.lastError = message;
+  el.error.textContent = message;
+  el.error.hidden = false;
+  console.error(err);
+}
+
+function clearError(): void {
+  handle.lastError = null;
+  el.error.hidden = true;
+  el.error.textContent = '';
+}
+
+function showProgress(label: string, fraction: number | undefined): void {
+  el.progress.hidden = false;
+  if (fraction === undefined) el.progress.removeAttribute('value');
+  else el.progress.value = fraction;
+  el.loadStatus.textContent = label;
+}
+
+function hideProgress(label: string): void {
+  el.progress.hidden = true;
+  el.loadStatus.textContent = label;
+}
+
+function selectTab(urls: boolean): void {
+  el.tabFiles.setAttribute('aria-selected', String(!urls));
+  el.tabUrls.setAttribute('aria-selected', String(urls));
+  el.fromFiles.hidden = urls;
+  el.fromUrls.hidden = !urls;
+}
+
+function modelSource(): ModelSource {
+  const urls = el.tabUrls.getAttribute('aria-selected') === 'true';
+  if (urls) {
+    const need = (input: HTMLInputElement, what: string): string => {
+      const value = input.value.trim();
+      if (!value) throw new Error(`Give the ${what} URL.`);
+      return new URL(value, document.baseURI).href;
+    };
+    const adapters = el.adaptersUrl.value.trim();
+    return {
+      kind: 'urls',
+      weights: need(el.weightsUrl, 'weights'),
+      config: need(el.configUrl, 'config'),
+      vocabulary: need(el.vocabUrl, 'vocabulary'),
+      adapters: adapters ? [new URL(adapters, document.baseURI).href] : [],
+    };
+  }
+  const need = (input: HTMLInputElement, what: string): File => {
+    const file = input.files?.[0];
+    if (!file) throw new Error(`Choose the ${what} file.`);
+    return file;
+  };
+  return {
+    kind: 'files',
+    weights: need(el.weightsFile, 'weights'),
+    config: need(el.configFile, 'config'),
+    vocabulary: need(el.vocabFile, 'vocabulary'),
+    adapters: [...(el.adaptersFile.files ?? [])],
+  };
+}
+
+function currentSettings(): { imageSize: number; domain: Domain } {
+  const imageSize = Number(el.imageSize.value);
+  if (!Number.isInteger(imageSize) || imageSize < 1) throw new Error(`Image size must be a positive whole number, not "${el.imageSize.value}".`);
+  return { imageSize, domain: el.domain.value === 'medical' ? 'medical' : 'industrial' };
+}
+
+/** (Re)starts the detector for the current settings; the model files stay in memory. */
+async function ensureDetector(): Promise<AnomalyDetector> {
+  if (!model) throw new Error('Load a model first.');
+  const settings = currentSettings();
+  const choice = el.deviceChoice.value as DeviceChoice;
+  const key = JSON.stringify([settings, choice]);
+  if (detector && detectorKey === key) return detector;
+  if (detector) {
+    await detector.dispose();
+    detector = null;
+  }
+  const started = await startDetector(
+    model,
+    settings,
+    choice,
+    (stage) => showProgress(`${stage}…`, undefined),
+    (reason) => showProgress(`WebGPU could not hold the model (${reason}); using wasm…`, undefined),
+  );
+  detector = started;
+  detectorKey = key;
+  handle.device = started.device;
+  el.device.textContent = started.device === 'webgpu' ? 'WebGPU' : 'WebAssembly (wasm)';
+  hideProgress(`Model ready on ${started.device} (${settings.imageSize}×${settings.imageSize}, ${settings.domain}).`);
+  return started;
+}
+
+async function loadModel(): Promise<void> {
+  clearError();
+  setState('loading');
+  try {
+    const source = modelSource();
+    const started = performance.now();
+    const bytes = await readModelSource(source, (label, loaded, total) =>
+      showProgress(`${label}: ${formatBytes(loaded)}${total ? ` of ${formatBytes(total)}` : ''}`, total ? loaded / total : undefined),
+    );
+    showProgress('reading tensors…', undefined);
+    if (detector) await detector.dispose();
+    detector = null;
+    model = await detectorModelFromBytes(bytes);
+    await ensureDetector();
+    el.loadStatus.textContent += ` Loaded in ${((performance.now() - started) / 1000).toFixed(1)} s.`;
+  } catch (err) {
+    model = null;
+    hideProgress('No model loaded.');
+    showError(err);
+  } finally {
+    setState(model ? 'ready' : 'idle');
+  }
+}
+
+async function chooseImage(file: File): Promise<void> {
+  clearError();
+  try {
+    // One decode: the pixels for the model, and the picture shown is made from them.
+    const pixels = await decodeImageBlob(file, file.name);
+    const rgba = new ImageData(new Uint8ClampedArray(pixels.data.buffer as ArrayBuffer, pixels.data.byteOffset, pixels.data.byteLength), pixels.width, pixels.height);
+    const bitmap = await createImageBitmap(rgba);
+    image?.bitmap.close();
+    image = { name: file.name, bitmap, pixels };
+    heatmap = null;
+    el.imageName.textContent = `${file.name} (${bitmap.width}×${bitmap.height})`;
+    el.score.value = el.pixelMax.value = el.timing.value = '–';
+    drawView(el.view, bitmap, null, 0);
+  } catch (err) {
+    showError(err);
+  } finally {
+    setState(handle.state === 'starting' ? 'idle' : handle.state);
+  }
+}
+
+async function detect(): Promise<void> {
+  if (!image) return;
+  clearError();
+  setState('running');
+  try {
+    const current = await ensureDetector();
+    const className = el.className.value.trim();
+    if (!className) throw new Error('Give the class name (e.g. "bottle").');
+    const started = performance.now();
+    const [detection] = await current.detect([image.pixels], className);
+    const milliseconds = performance.now() - started;
+    handle.lastDetection = { ...detection!, milliseconds };
+    heatmap = heatmapCanvas(detection!);
+    drawView(el.view, image.bitmap, heatmap, Number(el.opacity.value));
+    el.score.value = detection!.imageScore.toFixed(4);
+    el.pixelMax.value = detection!.pixelMax.toFixed(3);
+    el.timing.value = `${milliseconds.toFixed(0)} ms on ${current.device}`;
+  } catch (err) {
+    showError(err);
+  } finally {
+    setState(model ? 'ready' : 'idle');
+  }
+}
+
+function wireDropZone(): void {
+  // Dropping a file anywhere else must not navigate away from the page.
+  for (const type of ['dragover', 'drop'] as const) window.addEventListener(type, (e) => e.preventDefault());
+  el.dropZone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    el.dropZone.classList.add('dragging');
+  });
+  el.dropZone.addEventListener('dragleave', () => el.dropZone.classList.remove('dragging'));
+  el.dropZone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    el.dropZone.classList.remove('dragging');
+    const file = e.dataTransfer?.files[0];
+    if (file) void chooseImage(file);
+  });
+  el.dropZone.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') el.imageFile.click();
+  });
+}
+
+async function showDeviceSupport(): Promise<void> {
+  try {
+    const adapter = await requestWebGpuAdapter();
+    const name = [adapter.vendor, adapter.architecture].filter(Boolean).join(' ');
+    el.device.textContent = `WebGPU available${name ? ` (${name})` : ''}`;
+  } catch (err) {
+    el.device.textContent = 'WebAssembly (wasm)';
+    el.device.title = err instanceof Error ? err.message : String(err);
+  }
+}
+
+el.tabFiles.addEventListener('click', () => selectTab(false));
+el.tabUrls.addEventListener('click', () => selectTab(true));
+el.loadModel.addEventListener('click', () => void loadModel());
+el.detect.addEventListener('click', () => void detect());
+el.imageFile.addEventListener('change', () => {
+  const file = el.imageFile.files?.[0];
+  if (file) void chooseImage(file);
+  el.imageFile.value = ''; // choosing the same file again fires "change" again
+});
+el.opacity.addEventListener('input', () => {
+  if (image) drawView(el.view, image.bitmap, heatmap, Number(el.opacity.value));
+});
+wireDropZone();
+void showDeviceSupport().finally(() => setState('idle'));

@@ -1,0 +1,80 @@
+import {
+  AaclipError,
+  ClipTokenizer,
+  parseModelConfig,
+  readSafetensors,
+  readTorchCheckpoint,
+  type DetectorModel,
+  type TensorMap,
+} from '@aaclip/core';
+
+/** A file's bytes with the name used in error messages (a file name or a URL). */
+export interface NamedBytes {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+/** The files of a model, already read (picked by the user, or downloaded). */
+export interface ModelFileBytes {
+  /** open_clip model JSON, or Hugging Face `open_clip_config.json`. */
+  readonly config: NamedBytes;
+  /** open_clip weights: safetensors, or a PyTorch zip checkpoint. */
+  readonly weights: NamedBytes;
+  /** `bpe_simple_vocab_16e6.txt.gz` or its unzipped text. */
+  readonly vocabulary: NamedBytes;
+  /** AA-CLIP adapters (one safetensors file, or the reference's two .pth files); empty → plain CLIP. */
+  readonly adapters: readonly NamedBytes[];
+}
+
+const isZip = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
+const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+/** Tensors of a weights file: safetensors, or a PyTorch zip checkpoint read without executing anything. */
+export async function readWeightsBytes(file: NamedBytes): Promise<TensorMap> {
+  if (isZip(file.bytes)) return readTorchCheckpoint(file.bytes, file.name);
+  return readSafetensors(file.bytes, file.name).tensors;
+}
+
+function parseConfig(file: NamedBytes): ReturnType<typeof parseModelConfig> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(file.bytes));
+  } catch (err) {
+    throw new AaclipError(`not valid JSON (${err instanceof Error ? err.message : String(err)})`, file.name);
+  }
+  return parseModelConfig(json, file.name);
+}
+
+async function loadTokenizer(file: NamedBytes): Promise<ClipTokenizer> {
+  try {
+    if (isGzip(file.bytes)) return await ClipTokenizer.fromGzippedBpe(file.bytes, file.name);
+    const text = new TextDecoder().decode(file.bytes);
+    if (text.trimStart().startsWith('{')) {
+      throw new AaclipError('a Hugging Face vocab.json needs its merges.txt; give bpe_simple_vocab_16e6.txt.gz instead', file.name);
+    }
+    return ClipTokenizer.fromBpeText(text, file.name);
+  } catch (err) {
+    if (err instanceof AaclipError && err.source) throw err;
+    throw new AaclipError(`not a CLIP BPE vocabulary (${(err instanceof Error ? err.message : String(err)).split('\n')[0]})`, file.name);
+  }
+}
+
+/** Turns model files held in memory into what `AnomalyDetector.create` takes. */
+export async function detectorModelFromBytes(files: ModelFileBytes): Promise<DetectorModel> {
+  const { model: config, preprocess } = parseConfig(files.config);
+  const weights = await readWeightsBytes(files.weights);
+  let adapters: TensorMap | null = null;
+  for (const file of files.adapters) {
+    adapters ??= new Map();
+    for (const [key, tensor] of await readWeightsBytes(file)) adapters.set(key, tensor);
+  }
+  const tokenizer = await loadTokenizer(files.vocabulary);
+  return {
+    config,
+    preprocess,
+    weights,
+    adapters,
+    tokenizer,
+    sources: { weights: files.weights.name, adapters: files.adapters.map((f) => f.name).join(' + ') },
+  };
+}
