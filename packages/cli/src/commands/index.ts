@@ -1,5 +1,7 @@
 import type { Command } from './command.js';
 import { detectCommand } from './detect.js';
+import { evalCommand } from './eval.js';
+import { datasetsCommand } from './datasets.js';
 
 // Every sub-command of `aaclip`, in the order `aaclip --help` lists them.
-export const commands: Command[] = [detectCommand];
+export const commands: Command[] = [detectCommand, evalCommand, datasetsCommand];

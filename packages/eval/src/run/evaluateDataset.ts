@@ -206,7 +206,9 @@ async function evaluateOneClass(
         try {
           const image = await decodeImageFile(sample.imagePath);
           const png = await renderGalleryImage(image, evaluator.normalisedMap(i), evaluator.mask(i), size, sample.imagePath);
-          const name = `${rank}-${k + 1}-${classFileStem(path.basename(sample.imagePath, path.extname(sample.imagePath)))}.png`;
+          // e.g. "highest-1-crack_004.png": rank, then the image's folder and name.
+          const folder = path.basename(path.dirname(sample.imagePath));
+          const name = `${rank}-${k + 1}-${classFileStem(`${folder}_${path.basename(sample.imagePath, path.extname(sample.imagePath))}`)}.png`;
           const href = `gallery/${stem}/${name}`;
           await writeFileAtomic(path.join(options.outDir, href), png);
           gallery.push({ id: scored.id, label: scored.label, score: scored.score, rank, href });

@@ -1,0 +1,236 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { evaluateClass, METRIC_NAMES, readClassMaps } from '@aaclip/eval';
+import type { MetricsJson } from '@aaclip/eval';
+import { main } from '../src/main.js';
+import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+
+const MODEL_FLAGS = [
+  '--model-config', fixtureFile('open_clip_config.json'),
+  '--weights', fixtureFile('clip.safetensors'),
+  '--adapters', fixtureFile('adapters.safetensors'),
+  '--vocab', vocabPath,
+  '--image-size', '48',
+];
+const SIZE = 48;
+
+let work: string;
+let root: string;
+
+/** Runs `aaclip <argv>` in-process and captures its exit code and output. */
+async function aaclip(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    const code = await main(argv);
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+/** A 40×40 RGB picture: a smooth gradient with a seed-dependent tint, and a bright square where the defect is. */
+async function writePicture(file: string, seed: number, defect: [number, number, number] | null): Promise<void> {
+  const w = 40;
+  const data = Buffer.alloc(w * w * 3);
+  for (let y = 0; y < w; y++) {
+    for (let x = 0; x < w; x++) {
+      const inDefect = defect && x >= defect[0] && x < defect[0] + defect[2] && y >= defect[1] && y < defect[1] + defect[2];
+      const p = (y * w + x) * 3;
+      data[p] = inDefect ? 250 : (x * 5 + seed * 37) % 200;
+      data[p + 1] = inDefect ? 240 : (y * 4 + seed * 11) % 180;
+      data[p + 2] = inDefect ? 30 : 90 + ((seed * 23) % 60);
+    }
+  }
+  await mkdir(path.dirname(file), { recursive: true });
+  await sharp(data, { raw: { width: w, height: w, channels: 3 } }).png().toFile(file);
+}
+
+/** The defect square as a 40×40 grey mask (255 inside). */
+async function writeMask(file: string, defect: [number, number, number]): Promise<void> {
+  const w = 40;
+  const data = Buffer.alloc(w * w);
+  for (let y = defect[1]; y < defect[1] + defect[2]; y++) data.fill(255, y * w + defect[0], y * w + defect[0] + defect[2]);
+  await mkdir(path.dirname(file), { recursive: true });
+  await sharp(data, { raw: { width: w, height: w, channels: 1 } }).png().toFile(file);
+}
+
+/** A tiny MVTec AD tree: two classes, 3 normal + 3 anomalous test images each (one defect type). */
+async function writeDataset(dir: string): Promise<void> {
+  for (const [c, cls] of ['bottle', 'cable'].entries()) {
+    await writePicture(path.join(dir, cls, 'train/good/000.png'), 100 + c, null);
+    for (let i = 0; i < 3; i++) {
+      await writePicture(path.join(dir, cls, `test/good/00${i}.png`), 10 * c + i, null);
+      const defect: [number, number, number] = [5 + 7 * i, 8 + 5 * i, 6 + 2 * i];
+      await writePicture(path.join(dir, cls, `test/broken/00${i}.png`), 10 * c + i + 5, defect);
+      await writeMask(path.join(dir, cls, `ground_truth/broken/00${i}_mask.png`), defect);
+    }
+  }
+}
+
+/** AUROC as the Mann–Whitney statistic, from its definition (independent of the fast implementation). */
+function mannWhitneyAuroc(scores: Float32Array, labels: Uint8Array): number {
+  const pos: number[] = [];
+  const neg: number[] = [];
+  scores.forEach((s, i) => (labels[i] ? pos : neg).push(s));
+  neg.sort((a, b) => a - b);
+  let wins = 0;
+  for (const p of pos) {
+    // count negatives below p and equal to p by binary search
+    let lo = 0;
+    let hi = neg.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (neg[mid]! < p) lo = mid + 1;
+      else hi = mid;
+    }
+    let eq = lo;
+    while (eq < neg.length && neg[eq] === p) eq++;
+    wins += lo + 0.5 * (eq - lo);
+  }
+  return wins / pos.length / neg.length;
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'aaclip-eval-'));
+  root = path.join(work, 'mvtec');
+  await writeDataset(root);
+});
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('aaclip eval on a generated MVTec tree with the fixture model', () => {
+  let out: string;
+  let first: Awaited<ReturnType<typeof aaclip>>;
+  let metrics: MetricsJson;
+
+  beforeAll(async () => {
+    out = path.join(work, 'run');
+    first = await aaclip('eval', '--dataset', 'mvtec', '--root', root, '--classes', 'bottle', ...MODEL_FLAGS, '--out', out, '--save-maps', '--gallery', '2');
+    metrics = JSON.parse(await readFile(path.join(out, 'metrics.json'), 'utf8')) as MetricsJson;
+  });
+
+  it('succeeds and writes a well-formed metrics.json', () => {
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(Object.keys(metrics)).toEqual(['classes', 'mean']);
+    expect(Object.keys(metrics.classes)).toEqual(['bottle']);
+    for (const m of [metrics.classes.bottle!, metrics.mean]) {
+      expect(Object.keys(m)).toEqual([...METRIC_NAMES]);
+      for (const name of METRIC_NAMES) {
+        const v = m[name];
+        expect(v === null || (typeof v === 'number' && v >= 0 && v <= 1)).toBe(true);
+      }
+    }
+    // Both label values and both pixel values occur, so every metric is defined.
+    expect(Object.values(metrics.classes.bottle!).every((v) => v !== null)).toBe(true);
+    expect(metrics.mean).toEqual(metrics.classes.bottle);
+    expect(first.stdout).toMatch(/^bottle\tpixel_auroc=\d+\.\d\d\t/m);
+  });
+
+  it('equals the metrics recomputed from the saved maps', async () => {
+    const saved = await readClassMaps(path.join(out, 'maps/bottle.safetensors'));
+    expect([saved.count, saved.height, saved.width]).toEqual([6, SIZE, SIZE]);
+    expect(saved.domain).toBe('industrial');
+    expect(Array.from(saved.labels)).toEqual([0, 0, 0, 1, 1, 1]); // normal folder first, as the dataset lists them
+    expect(saved.ids?.map((p) => path.relative(root, p))).toEqual([
+      'bottle/test/good/000.png', 'bottle/test/good/001.png', 'bottle/test/good/002.png',
+      'bottle/test/broken/000.png', 'bottle/test/broken/001.png', 'bottle/test/broken/002.png',
+    ]);
+    // Masks were resized nearest-neighbour 40 → 48: a 6-pixel square becomes 7 or 8 pixels wide.
+    const plane = SIZE * SIZE;
+    const ones = (i: number): number => saved.masks.subarray(i * plane, (i + 1) * plane).reduce((s, v) => s + v, 0);
+    expect([ones(0), ones(1), ones(2)]).toEqual([0, 0, 0]);
+    expect(ones(3)).toBeGreaterThanOrEqual(49);
+    expect(ones(3)).toBeLessThanOrEqual(64);
+
+    const again = evaluateClass(saved);
+    expect(again.metrics).toEqual(metrics.classes.bottle);
+
+    // An independent check of the pixel AUROC on the normalised maps.
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of saved.maps) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    const range = Math.fround(hi - lo);
+    const normalised = Float32Array.from(saved.maps, (v) => Math.fround(v - lo) / range);
+    expect(Math.abs(mannWhitneyAuroc(normalised, saved.masks) - metrics.classes.bottle!.pixel_auroc!)).toBeLessThan(1e-12);
+  });
+
+  it('writes the reports, the class result and the gallery pictures', async () => {
+    for (const f of ['metrics.csv', 'report.md', 'report.html', 'classes/bottle.json']) expect(existsSync(path.join(out, f))).toBe(true);
+    const html = await readFile(path.join(out, 'report.html'), 'utf8');
+    const sources = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1]!);
+    expect(sources).toHaveLength(4);
+    for (const src of sources) {
+      const meta = await sharp(path.join(out, src)).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['png', SIZE, SIZE]);
+    }
+    expect(html.match(/<svg /g)).toHaveLength(2);
+    const csv = (await readFile(path.join(out, 'metrics.csv'), 'utf8')).trim().split('\n');
+    expect(csv[1]!.split(',').slice(1).map(Number)).toEqual(METRIC_NAMES.map((n) => metrics.classes.bottle![n]));
+  });
+
+  it('--resume keeps the finished class and evaluates the rest', async () => {
+    const before = await readFile(path.join(out, 'classes/bottle.json'), 'utf8');
+    const resumed = await aaclip('eval', '--dataset', 'mvtec', '--root', root, ...MODEL_FLAGS, '--out', out, '--save-maps', '--gallery', '2', '--resume');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/^bottle\t.*\(resumed\)$/m);
+    expect(resumed.stdout).toMatch(/^cable\t/m);
+    expect(resumed.stdout).not.toMatch(/^cable\t.*\(resumed\)/m);
+    expect(await readFile(path.join(out, 'classes/bottle.json'), 'utf8')).toBe(before);
+    const both = JSON.parse(await readFile(path.join(out, 'metrics.json'), 'utf8')) as MetricsJson;
+    expect(Object.keys(both.classes)).toEqual(['bottle', 'cable']);
+    expect(both.classes.bottle).toEqual(metrics.classes.bottle);
+    const cable = evaluateClass(await readClassMaps(path.join(out, 'maps/cable.safetensors')));
+    expect(both.classes.cable).toEqual(cable.metrics);
+    for (const name of METRIC_NAMES) {
+      expect(both.mean[name]).toBeCloseTo((both.classes.bottle![name]! + both.classes.cable![name]!) / 2, 14);
+    }
+  });
+
+  it('--resume refuses results of a different run', async () => {
+    const other = await aaclip('eval', '--dataset', 'mvtec', '--root', root, ...MODEL_FLAGS, '--out', out, '--no-aupro', '--resume');
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain(`${path.join(out, 'classes', 'bottle.json')}: was written by a different run`);
+  });
+});
+
+describe('aaclip eval bad input', () => {
+  it('names the flag or the class at fault, in one line', async () => {
+    const missing = await aaclip('eval', '--root', root, ...MODEL_FLAGS, '--out', path.join(work, 'x'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('aaclip eval: --dataset: is required');
+    const unknown = await aaclip('eval', '--dataset', 'mvtec', '--root', root, '--classes', 'bottle,wood', ...MODEL_FLAGS, '--out', path.join(work, 'x'));
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('aaclip eval: --classes: unknown class "wood" (classes: bottle, cable)');
+    const kind = await aaclip('eval', '--dataset', 'nosuch', '--root', root, ...MODEL_FLAGS, '--out', path.join(work, 'x'));
+    expect(kind.code).toBe(1);
+    expect(kind.stderr).toMatch(/^aaclip eval: dataset "nosuch": unknown dataset kind/);
+    expect(existsSync(path.join(work, 'x'))).toBe(false);
+  });
+
+  it('lists an unreadable image, evaluates the rest and exits with 1', async () => {
+    const broken = path.join(work, 'broken');
+    await writeDataset(broken);
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(path.join(broken, 'bottle/test/good/001.png'), 'not a png');
+    const result = await aaclip('eval', '--dataset', 'mvtec', '--root', broken, '--classes', 'bottle', ...MODEL_FLAGS, '--out', path.join(work, 'broken-out'), '--gallery', '0');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('1 images could not be scored');
+    expect(result.stderr).toContain(`${path.join(broken, 'bottle/test/good/001.png')}: not a readable image`);
+    const saved = JSON.parse(await readFile(path.join(work, 'broken-out/classes/bottle.json'), 'utf8')) as { images: unknown[] };
+    expect(saved.images).toHaveLength(5);
+  });
+});
