@@ -170,6 +170,9 @@ describe('aaclip eval on a generated MVTec tree with the fixture model', () => {
 
   it('writes the reports, the class result and the gallery pictures', async () => {
     for (const f of ['metrics.csv', 'report.md', 'report.html', 'classes/bottle.json']) expect(existsSync(path.join(out, f))).toBe(true);
+    // The class was prompted with the reference's MVTec prompt name.
+    const classResult = JSON.parse(await readFile(path.join(out, 'classes/bottle.json'), 'utf8')) as { promptName: string };
+    expect(classResult.promptName).toBe('dark bottle');
     const html = await readFile(path.join(out, 'report.html'), 'utf8');
     const sources = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1]!);
     expect(sources).toHaveLength(4);

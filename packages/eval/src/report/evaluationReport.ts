@@ -16,6 +16,8 @@ export interface GalleryEntry {
 /** What the reports show about one class. */
 export interface ClassReport {
   readonly className: string;
+  /** The text put into the class's prompts, when known. */
+  readonly promptName?: string;
   readonly domain: Domain;
   readonly count: number;
   readonly metrics: ClassMetrics;

@@ -61,7 +61,7 @@ function classSection(c: ClassReport): string {
   const parts = [
     `<section class="class" id="class-${encodeURIComponent(c.className)}">`,
     `<h2>${escapeHtml(c.className)}</h2>`,
-    `<p>${c.count} images · ${escapeHtml(c.domain)} protocol</p>`,
+    `<p>${c.count} images · ${escapeHtml(c.domain)} protocol${c.promptName ? ` · prompt name “${escapeHtml(c.promptName)}”` : ''}</p>`,
     curves,
   ];
   const highest = (c.gallery ?? []).filter((g) => g.rank === 'highest');

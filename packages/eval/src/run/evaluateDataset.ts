@@ -222,6 +222,7 @@ async function evaluateOneClass(
 
   return {
     className: cls.name,
+    promptName: cls.promptName,
     domain: evaluation.domain,
     count: evaluation.count,
     metrics: evaluation.metrics,
