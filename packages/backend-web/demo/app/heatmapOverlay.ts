@@ -29,12 +29,13 @@ export function heatmapCanvas(detection: Detection): OffscreenCanvas {
 }
 
 /**
- * Draws the image fitted into at most `maxSide` pixels and, when given, the heatmap stretched over
- * it. The map covers the whole image: the model input is the image resized to a square without
- * keeping its aspect ratio (the reference's preprocessing), so stretching it back lines them up.
+ * Draws the image scaled (up or down) so that its longer side is `side` pixels and, when given,
+ * the heatmap stretched over it. The map covers the whole image: the model input is the image
+ * resized to a square without keeping its aspect ratio (the reference's preprocessing), so
+ * stretching the map back lines them up.
  */
-export function drawView(view: HTMLCanvasElement, image: ImageBitmap, heatmap: OffscreenCanvas | null, opacity: number, maxSide = 640): void {
-  const scale = Math.min(1, maxSide / Math.max(image.width, image.height));
+export function drawView(view: HTMLCanvasElement, image: ImageBitmap, heatmap: OffscreenCanvas | null, opacity: number, side = 480): void {
+  const scale = side / Math.max(image.width, image.height);
   view.width = Math.max(1, Math.round(image.width * scale));
   view.height = Math.max(1, Math.round(image.height * scale));
   const context = view.getContext('2d')!;
