@@ -1,13 +1,14 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { datasetProblem, type DatasetProblem } from '../check/datasetProblem.js';
-import { lookUpPromptName, type DatasetFacts } from '../facts/datasetFacts.js';
+import type { DatasetFacts } from '../facts/datasetFacts.js';
 import { BRAIN_MRI_FACTS, LIVER_CT_FACTS, RESC_FACTS } from '../facts/medicalFacts.js';
 import type { DatasetFactory, DatasetReading } from '../registry/datasetFactory.js';
 import { NORMAL_DEFECT_TYPE, type DatasetSample, type SampleSplit } from '../sample/datasetSample.js';
 import { promptNamesOption } from './commonOptions.js';
 import { listFolder, listImages } from './folderListing.js';
 import { MaskFolder } from './maskFolder.js';
+import { singleClassReading } from './singleClassReading.js';
 
 // BMAD's folder names: "Ungood" holds the anomalous slices; masks sit in "label" (BMAD's release)
 // or "anomaly_mask" (the copies prepared for MVFA, which the reference reads).
@@ -56,15 +57,8 @@ async function readBmad(root: string, facts: DatasetFacts, options: z.output<typ
         await readSplit(path.join(root, folder), split, className, samples, problems);
       }
     }
-    if (samples.length === 0) problems.push(datasetProblem('empty-class', root, `class "${className}" has no images`));
   }
-  return {
-    domain: facts.domain,
-    classes: [className],
-    samples,
-    problems,
-    promptName: (name) => lookUpPromptName(name, facts, options.promptNames),
-  };
+  return singleClassReading(root, facts, samples, problems, options.promptNames);
 }
 
 async function readSplit(dir: string, split: SampleSplit, className: string, samples: DatasetSample[], problems: DatasetProblem[]): Promise<void> {

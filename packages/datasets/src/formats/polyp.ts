@@ -1,13 +1,14 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { datasetProblem, type DatasetProblem } from '../check/datasetProblem.js';
-import { lookUpPromptName, type DatasetFacts } from '../facts/datasetFacts.js';
+import type { DatasetFacts } from '../facts/datasetFacts.js';
 import { CVC_300_FACTS, CVC_CLINICDB_FACTS, CVC_COLONDB_FACTS, KVASIR_FACTS } from '../facts/medicalFacts.js';
 import type { DatasetFactory, DatasetReading } from '../registry/datasetFactory.js';
 import type { DatasetSample } from '../sample/datasetSample.js';
 import { promptNamesOption } from './commonOptions.js';
 import { listFolder, listImages } from './folderListing.js';
 import { MaskFolder } from './maskFolder.js';
+import { singleClassReading } from './singleClassReading.js';
 
 /** Image / mask folder pairs the polyp sets are published with. */
 const FOLDER_PAIRS: readonly (readonly [images: string, masks: string])[] = [
@@ -51,13 +52,6 @@ async function readPolyp(root: string, facts: DatasetFacts, options: z.output<ty
       }
       masks.reportOrphans(problems);
     }
-    if (samples.length === 0 && pair) problems.push(datasetProblem('empty-class', root, `class "${className}" has no images`));
   }
-  return {
-    domain: facts.domain,
-    classes: [className],
-    samples,
-    problems,
-    promptName: (name) => lookUpPromptName(name, facts, options.promptNames),
-  };
+  return singleClassReading(root, facts, samples, problems, options.promptNames);
 }
