@@ -17,6 +17,7 @@ export * from './facts/allFacts.js';
 export { classTreeFormat, readClassTree, type ClassTreeLayout, type ClassTreeOptions } from './formats/classTree.js';
 export { IMAGE_EXTENSIONS, isImageName } from './formats/folderListing.js';
 export * from './check/checkDataset.js';
+export { checkSampleImages, type ImageCheckOptions, type ImageVerification } from './check/checkSampleImages.js';
 export * from './manifest/selectSamples.js';
 export * from './manifest/manifestRecord.js';
 export * from './manifest/writeManifest.js';

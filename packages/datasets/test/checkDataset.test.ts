@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkDataset, formatCheckReport } from '../src/index.js';
+import { checkDataset, formatCheckReport, loadDataset, scanDataset } from '../src/index.js';
 import { makeWorkDir, writeImage, writeImages, writeText } from './tinyTree.js';
 
 let root: string;
@@ -51,12 +51,43 @@ describe('dataset check', () => {
     expect(text).toMatch(/bottle\s+test\s+2\s+4\s+4/);
   });
 
+  it('makes loaders fail on an unreadable image or a mis-sized mask when asked to read headers, naming the file', async () => {
+    const structureOnly = await loadDataset('mvtec', root, { classes: ['bottle'] });
+    expect(structureOnly.samples).toHaveLength(8);
+    const headers = { images: 'headers' } as const;
+    await expect(loadDataset('mvtec', root, { classes: ['bottle'] }, headers)).rejects.toThrow(/bottle\/test\/good\/001\.png: not a readable image \(.*\) \(and 2 more problems/);
+    await rm(path.join(root, 'bottle/test/good/001.png'));
+    await rm(path.join(root, 'bottle/ground_truth/crack/003_mask.png'));
+    await writeImage(path.join(root, 'bottle/ground_truth/crack/003_mask.png'), 16, 16);
+    await expect(loadDataset('mvtec', root, { classes: ['bottle'] }, headers)).rejects.toThrow(/crack\/001_mask\.png: mask is 12×16 but its image 001\.png is 16×16$/);
+    expect((await scanDataset('mvtec', root, { classes: ['bottle'] }, headers)).problems).toHaveLength(1);
+  });
+
   it('finds truncated pixel data only when decoding', async () => {
     const headers = await checkDataset('mvtec', root, { classes: ['bottle'] });
     expect(headers.problems.some((p) => p.file.endsWith('crack/002.png'))).toBe(false);
     const decoded = await checkDataset('mvtec', root, { classes: ['bottle'] }, { decode: true });
     const truncated = decoded.problems.filter((p) => p.file.endsWith('crack/002.png'));
     expect(truncated.map((p) => p.kind)).toEqual(['unreadable-file']);
+  });
+
+  it('reads BMP headers itself (BTAD ships BMP; sharp has no BMP loader)', async () => {
+    const btad = path.join(root, '..', `${path.basename(root)}-btad`);
+    await writeImage(path.join(btad, '03/train/ok/0000.bmp'), 20, 10);
+    await writeImage(path.join(btad, '03/test/ok/0000.bmp'), 20, 10);
+    await writeImage(path.join(btad, '03/test/ko/0000.bmp'), 20, 10);
+    await writeImage(path.join(btad, '03/ground_truth/ko/0000.bmp'), 20, 10);
+    await writeImage(path.join(btad, '03/test/ko/0001.bmp'), 20, 10);
+    await writeImage(path.join(btad, '03/ground_truth/ko/0001.bmp'), 10, 20);
+    await writeImage(path.join(btad, '03/test/ko/0002.bmp'), 20, 10);
+    await writeImage(path.join(btad, '03/ground_truth/ko/0002.png'), 20, 10);
+    await writeText(path.join(btad, '03/test/ok/0001.bmp'), 'BM short');
+    const report = await checkDataset('btad', btad);
+    expect(report.problems.map((p) => [p.kind, path.relative(btad, p.file), p.problem])).toEqual([
+      ['unreadable-file', '03/test/ok/0001.bmp', 'not a readable image (BMP header cut short)'],
+      ['mask-size-mismatch', '03/ground_truth/ko/0001.bmp', 'mask is 10×20 but its image 0001.bmp is 20×10'],
+    ]);
+    await rm(btad, { recursive: true, force: true });
   });
 
   it('reports a sound dataset as such', async () => {

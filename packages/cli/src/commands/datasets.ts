@@ -29,7 +29,7 @@ manifest  writes a JSONL manifest in the reference's format, one line per image:
           {"image_path","label","class_name","mask_path","split","defect_type"}, paths relative
           to <root>. --shots k keeps k normal and k anomalous images per class, drawn with --seed
           (default 0); --split limits it to one split (default all). The dataset must have no
-          problems (see check).
+          problem that check finds (image headers included).
 synth     generates a dataset in MVTec AD's layout under <dir> (which must not exist): procedural
           textures and objects with scratches, holes, stains and missing parts, with exact masks
           (the pixels the defect changed). --classes n (default 2), --images m per folder:
@@ -135,7 +135,8 @@ async function manifest(argv: string[]): Promise<number> {
   if (seed !== undefined && seed > 0xffffffff) throw new AaclipError('must be below 2^32', '--seed');
   if (seed !== undefined && shots === undefined) throw new AaclipError('only applies with --shots', '--seed');
   await loadDatasetPlugins(values.plugin ?? []);
-  const dataset = await loadDataset(kind, root, datasetOptions(values.option));
+  // Headers too: a training manifest should not list a file that is not an image.
+  const dataset = await loadDataset(kind, root, datasetOptions(values.option), { images: 'headers' });
   const samples = await writeManifest(values.out, dataset, { split, shots, seed });
   const draw = shots === undefined ? '' : ` (${shots} normal + ${shots} anomalous per class, seed ${seed ?? 0})`;
   console.log(`wrote ${samples.length} lines to ${path.resolve(values.out)}${draw}`);

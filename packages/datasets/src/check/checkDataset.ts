@@ -1,10 +1,8 @@
 import path from 'node:path';
-import { mapConcurrently } from '../io/mapConcurrently.js';
 import type { Dataset } from '../registry/datasetFactory.js';
 import { scanDataset } from '../registry/openDataset.js';
-import type { DatasetSample, SampleSplit } from '../sample/datasetSample.js';
-import { datasetProblem, formatDatasetProblem, type DatasetProblem } from './datasetProblem.js';
-import { readImageSize } from './imageHeader.js';
+import type { SampleSplit } from '../sample/datasetSample.js';
+import { formatDatasetProblem, type DatasetProblem } from './datasetProblem.js';
 
 /** Sample counts of one class in one split. */
 export interface ClassSplitCount {
@@ -49,42 +47,10 @@ export function countSamples(dataset: Pick<Dataset, 'classes' | 'samples'>): Cla
   return counts;
 }
 
-/**
- * Reads every image and mask (header, or fully with `decode`) and reports files that are not
- * readable images and masks whose size differs from their image's. Files in `skip` (already
- * reported as missing) are not read again.
- */
-export async function checkSampleImages(
-  samples: readonly DatasetSample[],
-  options: CheckOptions = {},
-  skip: ReadonlySet<string> = new Set(),
-): Promise<DatasetProblem[]> {
-  const decode = options.decode ?? false;
-  const found = await mapConcurrently(samples, options.concurrency ?? 8, async (sample) => {
-    const problems: DatasetProblem[] = [];
-    const image = skip.has(sample.imagePath) ? null : await readImageSize(sample.imagePath, decode);
-    if (image && !image.ok) problems.push(datasetProblem('unreadable-file', sample.imagePath, `not a readable image (${image.reason})`));
-    if (sample.maskPath !== null && !skip.has(sample.maskPath)) {
-      const mask = await readImageSize(sample.maskPath, decode);
-      if (!mask.ok) {
-        problems.push(datasetProblem('unreadable-file', sample.maskPath, `not a readable mask (${mask.reason})`));
-      } else if (image?.ok && (mask.width !== image.width || mask.height !== image.height)) {
-        problems.push(
-          datasetProblem('mask-size-mismatch', sample.maskPath, `mask is ${mask.width}×${mask.height} but its image ${path.basename(sample.imagePath)} is ${image.width}×${image.height}`),
-        );
-      }
-    }
-    return problems;
-  });
-  return found.flat();
-}
-
-/** Reads a dataset of a registered kind and checks its structure and every file in it. */
+/** Reads a dataset of a registered kind and checks its structure and every image and mask in it. */
 export async function checkDataset(kind: string, root: string, datasetOptions?: unknown, options: CheckOptions = {}): Promise<CheckReport> {
-  const { dataset, problems } = await scanDataset(kind, root, datasetOptions);
-  const missing = new Set(problems.filter((p) => p.kind === 'missing-file').map((p) => p.file));
-  const imageProblems = await checkSampleImages(dataset.samples, options, missing);
-  return { dataset, counts: countSamples(dataset), problems: [...problems, ...imageProblems] };
+  const { dataset, problems } = await scanDataset(kind, root, datasetOptions, { images: options.decode ? 'pixels' : 'headers', concurrency: options.concurrency });
+  return { dataset, counts: countSamples(dataset), problems };
 }
 
 /** The report as text: a header line, a table of counts, then every problem on its own line. */

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { readBmpSize } from './bmpHeader.js';
 
 export type ImageSizeResult =
   | { readonly ok: true; readonly width: number; readonly height: number }
@@ -6,8 +7,8 @@ export type ImageSizeResult =
 
 /**
  * The pixel size of an image file. By default only the header is read (fast; catches files that
- * are missing or not images); with `decode` every pixel is decoded, failing on truncated data as
- * the pipeline's decoder does.
+ * are missing or not images); with `decode` every pixel is decoded with sharp, failing on
+ * truncated data as the pipeline's decoder does — and on BMP files, which sharp cannot decode.
  */
 export async function readImageSize(file: string, decode: boolean): Promise<ImageSizeResult> {
   try {
@@ -15,6 +16,8 @@ export async function readImageSize(file: string, decode: boolean): Promise<Imag
       const { info } = await sharp(file, { failOn: 'truncated' }).raw().toBuffer({ resolveWithObject: true });
       return { ok: true, width: info.width, height: info.height };
     }
+    const bmp = await readBmpSize(file);
+    if (bmp) return 'reason' in bmp ? { ok: false, reason: bmp.reason } : { ok: true, ...bmp };
     const meta = await sharp(file).metadata();
     if (!meta.width || !meta.height) return { ok: false, reason: 'the header has no image size' };
     return { ok: true, width: meta.width, height: meta.height };

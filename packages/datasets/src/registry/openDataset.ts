@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { AaclipError } from '@aaclip/core';
 import type { z } from 'zod';
+import { checkSampleImages, type ImageCheckOptions } from '../check/checkSampleImages.js';
 import type { DatasetProblem } from '../check/datasetProblem.js';
 import type { Dataset, DatasetReading } from './datasetFactory.js';
 import { getDataset } from './datasetRegistry.js';
@@ -26,9 +27,10 @@ export function parseDatasetOptions<Schema extends z.ZodType>(
 
 /**
  * Reads a dataset of a registered kind and returns it with every problem found, without failing
- * on them — what `aaclip datasets check` reports. Unknown kinds and invalid options still throw.
+ * on them. Only the file tree is read unless `check.images` asks for headers or pixels too (as
+ * `aaclip datasets check` does). Unknown kinds and invalid options still throw.
  */
-export async function scanDataset(kind: string, root: string, options?: unknown): Promise<DatasetScan> {
+export async function scanDataset(kind: string, root: string, options?: unknown, check: ImageCheckOptions = {}): Promise<DatasetScan> {
   const { name, factory } = getDataset(kind);
   const parsed = parseDatasetOptions(name, factory.optionsSchema, options);
   const absoluteRoot = path.resolve(root);
@@ -41,15 +43,20 @@ export async function scanDataset(kind: string, root: string, options?: unknown)
     samples: reading.samples,
     promptName: (className) => reading.promptName(className),
   };
-  return { dataset, problems: reading.problems };
+  const missing = new Set(reading.problems.filter((p) => p.kind === 'missing-file').map((p) => p.file));
+  const imageProblems = await checkSampleImages(reading.samples, { ...check, images: check.images ?? 'none' }, missing);
+  return { dataset, problems: [...reading.problems, ...imageProblems] };
 }
 
 /**
- * Reads a dataset of a registered kind. Any problem (a missing mask, a bad manifest line, an empty
- * class, …) fails with an AaclipError naming the first file at fault; nothing is skipped.
+ * Reads a dataset of a registered kind. Any problem — a missing mask, a bad manifest line, an
+ * empty class, and with `check.images` 'headers' or 'pixels' also an unreadable image or a mask
+ * of the wrong size — fails with an AaclipError naming the first file at fault; nothing is
+ * skipped. By default the images themselves are not opened: a batch job decodes them and lists
+ * the ones it cannot read.
  */
-export async function loadDataset(kind: string, root: string, options?: unknown): Promise<Dataset> {
-  const { dataset, problems } = await scanDataset(kind, root, options);
+export async function loadDataset(kind: string, root: string, options?: unknown, check: ImageCheckOptions = {}): Promise<Dataset> {
+  const { dataset, problems } = await scanDataset(kind, root, options, check);
   throwOnProblems(problems);
   return dataset;
 }
