@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { AaclipError, type RawImage } from '@aaclip/core';
+import { decodeBmp, looksLikeBmp } from './decoders/bmp.js';
 
 /** Largest image accepted (pixels); larger files are refused before decoding. */
 export const MAX_IMAGE_PIXELS = 100_000_000;
 
 /**
- * Decodes an image file (PNG, JPEG, TIFF, WebP, …) to raw pixels with sharp. Corrupt, truncated,
+ * Decodes an image file (PNG, JPEG, TIFF, WebP, BMP, …) to raw pixels with sharp. Corrupt, truncated,
  * missing and oversized files fail with an AaclipError naming the file.
  */
 export async function decodeImageFile(file: string): Promise<RawImage> {
@@ -21,6 +22,7 @@ export async function decodeImageFile(file: string): Promise<RawImage> {
 }
 
 export async function decodeImageBytes(bytes: Uint8Array, source: string): Promise<RawImage> {
+  if (looksLikeBmp(bytes)) return decodeBmp(bytes, source);
   try {
     // failOn 'truncated' rejects cut-off files instead of returning a partly grey image.
     const image = sharp(bytes, { failOn: 'truncated', limitInputPixels: MAX_IMAGE_PIXELS });

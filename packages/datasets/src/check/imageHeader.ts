@@ -1,4 +1,6 @@
 import sharp from 'sharp';
+import { AaclipError } from '@aaclip/core';
+import { decodeImageFile } from '@aaclip/backend-node';
 import { readBmpSize } from './bmpHeader.js';
 
 export type ImageSizeResult =
@@ -7,14 +9,14 @@ export type ImageSizeResult =
 
 /**
  * The pixel size of an image file. By default only the header is read (fast; catches files that
- * are missing or not images); with `decode` every pixel is decoded with sharp, failing on
- * truncated data as the pipeline's decoder does — and on BMP files, which sharp cannot decode.
+ * are missing or not images); with `decode` every pixel is decoded by the pipeline's own decoder,
+ * so a file that passes will also pass `aaclip detect`/`eval`.
  */
 export async function readImageSize(file: string, decode: boolean): Promise<ImageSizeResult> {
   try {
     if (decode) {
-      const { info } = await sharp(file, { failOn: 'truncated' }).raw().toBuffer({ resolveWithObject: true });
-      return { ok: true, width: info.width, height: info.height };
+      const image = await decodeImageFile(file);
+      return { ok: true, width: image.width, height: image.height };
     }
     const bmp = await readBmpSize(file);
     if (bmp) return 'reason' in bmp ? { ok: false, reason: bmp.reason } : { ok: true, ...bmp };
@@ -22,7 +24,7 @@ export async function readImageSize(file: string, decode: boolean): Promise<Imag
     if (!meta.width || !meta.height) return { ok: false, reason: 'the header has no image size' };
     return { ok: true, width: meta.width, height: meta.height };
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = err instanceof AaclipError ? err.problem : err instanceof Error ? err.message : String(err);
     return { ok: false, reason: (message.split('\n')[0] ?? message).replace(/^Input file /, '') };
   }
 }
