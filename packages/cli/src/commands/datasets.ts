@@ -11,6 +11,7 @@ import {
   writeManifest,
 } from '@aaclip/datasets';
 import type { Command } from './command.js';
+import { DATASET_OPTION_SPECS, DATASET_OPTIONS_HELP, datasetOptions } from '../options/datasetOptions.js';
 
 const USAGE = `Usage:
   aaclip datasets list
@@ -37,11 +38,7 @@ synth     generates a dataset in MVTec AD's layout under <dir> (which must not e
           --seed s (default 0); the same options give the same bytes.
 
 Options:
-  --option key=value   a dataset option (repeatable); the value is read as JSON when it parses
-                       (numbers, true/false, null, ["a","b"]), else as text. E.g. for jsonl:
-                       --option manifest=meta.jsonl; for mvtec: --option 'classes=["bottle"]'.
-  --plugin <module>    import a module that registers dataset kinds (repeatable; a path or a
-                       package name), before the kind is looked up.
+${DATASET_OPTIONS_HELP}
 
 Examples:
   aaclip datasets synth --out ./synthetic --classes 2 --images 3 --seed 7
@@ -49,34 +46,13 @@ Examples:
   aaclip datasets manifest mvtec ./synthetic --shots 2 --seed 1 --out ./synthetic/train.jsonl
   aaclip datasets check jsonl ./synthetic --option manifest=./synthetic/train.jsonl`;
 
-const SHARED_OPTIONS = {
-  option: { type: 'string', multiple: true },
-  plugin: { type: 'string', multiple: true },
-} as const;
+const SHARED_OPTIONS = DATASET_OPTION_SPECS;
 
 /** A whole number ≥ `min` from a flag's text. */
 function wholeNumber(value: string | undefined, flag: string, min: number): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < min) throw new AaclipError(`expected a whole number ≥ ${min}, got "${value}"`, flag);
   return Number(value);
-}
-
-/** `--option key=value` flags as an options object; values are JSON when they parse. */
-function datasetOptions(pairs: readonly string[] | undefined): Record<string, unknown> {
-  const options: Record<string, unknown> = {};
-  for (const pair of pairs ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new AaclipError(`expected key=value, got "${pair}"`, '--option');
-    const key = pair.slice(0, eq);
-    const text = pair.slice(eq + 1);
-    if (key in options) throw new AaclipError(`"${key}" given twice`, '--option');
-    try {
-      options[key] = JSON.parse(text);
-    } catch {
-      options[key] = text;
-    }
-  }
-  return options;
 }
 
 function kindAndRoot(positionals: readonly string[], sub: string): [string, string] {

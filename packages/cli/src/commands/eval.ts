@@ -2,12 +2,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AaclipError, AnomalyDetector, parseAaclipSettings } from '@aaclip/core';
 import { loadModelFiles } from '@aaclip/backend-node';
-import { loadDataset } from '@aaclip/datasets';
+import { loadDataset, loadDatasetPlugins } from '@aaclip/datasets';
 import { evaluateDataset, formatPercent, meanMetrics, METRIC_NAMES } from '@aaclip/eval';
 import type { EvaluationClass, MapDetector } from '@aaclip/eval';
 import type { Command } from './command.js';
 import { MODEL_OPTION_SPECS, MODEL_OPTIONS_HELP, parsePositiveInt, resolveModelOptions } from '../options/modelOptions.js';
 import { createProgress } from '../output/progress.js';
+import { DATASET_OPTION_SPECS, DATASET_OPTIONS_HELP, datasetOptions } from '../options/datasetOptions.js';
 
 const USAGE = `Usage: aaclip eval --dataset <kind> --root <dir> [model options] [--classes a,b] --out <dir>
 
@@ -29,6 +30,7 @@ for medical ones; masks resized nearest-neighbour to the model's image size). Wr
   --save-maps               also save each class's raw maps, masks, labels and scores to
                             <out>/maps/<class>.safetensors
   --no-aupro                skip pixel AUPRO
+${DATASET_OPTIONS_HELP}
   The domain (and so the blur and the image-score rule) is the dataset's unless --domain is given.
 
 ${MODEL_OPTIONS_HELP}
@@ -47,6 +49,7 @@ export const evalCommand: Command = {
       strict: true,
       options: {
         ...MODEL_OPTION_SPECS,
+        ...DATASET_OPTION_SPECS,
         dataset: { type: 'string' },
         root: { type: 'string' },
         classes: { type: 'string' },
@@ -64,7 +67,8 @@ export const evalCommand: Command = {
     const outDir = values.out!;
     const gallerySize = values.gallery === '0' ? 0 : (parsePositiveInt(values.gallery, '--gallery') ?? 3);
 
-    const dataset = await loadDataset(values.dataset!, values.root!);
+    await loadDatasetPlugins(values.plugin ?? []);
+    const dataset = await loadDataset(values.dataset!, values.root!, datasetOptions(values.option));
     const selected = selectClasses(values.classes, dataset.classes);
     const classes: EvaluationClass[] = selected.map((name) => {
       const samples = dataset.samples.filter((s) => s.className === name && s.split === 'test');
