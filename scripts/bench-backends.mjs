@@ -135,7 +135,7 @@ async function measureInChromium(devices) {
       }
       const detectOnce = async (file) => {
         await page.setInputFiles('#image-file', file);
-        await page.waitForFunction(() => !document.getElementById('detect').disabled, null, { polling: 50 });
+        await page.waitForFunction(() => !globalThis.document.getElementById('detect').disabled, null, { polling: 50 });
         await page.click('#detect');
         await settled();
         return page.evaluate(() => globalThis.aaclipDemo.lastDetection.milliseconds);
