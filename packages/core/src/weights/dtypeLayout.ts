@@ -43,6 +43,33 @@ export function allocateTensorData(dtype: DType, length: number): TensorData {
 }
 
 /**
+ * A typed array of `dtype` viewing `length` elements of `buffer` from `byteOffset` (which must be
+ * a multiple of the element size). Shares the memory: nothing is copied.
+ */
+export function typedArrayView(dtype: DType, buffer: ArrayBufferLike, byteOffset: number, length: number): TensorData {
+  switch (dtype) {
+    case 'F64':
+      return new Float64Array(buffer, byteOffset, length);
+    case 'F32':
+      return new Float32Array(buffer, byteOffset, length);
+    case 'F16':
+    case 'BF16':
+      return new Uint16Array(buffer, byteOffset, length); // raw bits
+    case 'I64':
+      return new BigInt64Array(buffer, byteOffset, length);
+    case 'I32':
+      return new Int32Array(buffer, byteOffset, length);
+    case 'I16':
+      return new Int16Array(buffer, byteOffset, length);
+    case 'I8':
+      return new Int8Array(buffer, byteOffset, length);
+    case 'U8':
+    case 'BOOL':
+      return new Uint8Array(buffer, byteOffset, length);
+  }
+}
+
+/**
  * Copies `byteLength` little-endian bytes starting at `bytes[byteOffset]` into a fresh typed array
  * of `dtype`. The source offset may be unaligned, so the bytes are copied before being viewed.
  * (Typed arrays use the platform's byte order; every platform the project targets is little-endian.)

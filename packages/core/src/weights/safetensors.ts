@@ -2,7 +2,7 @@
 // {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {string: string}},
 // then the data area the offsets point into. Every field is checked before it is trusted.
 import { AaclipError } from '../errors/aaclipError.js';
-import type { DType, Tensor, TensorMap } from '../tensor/tensor.js';
+import type { DType, Tensor, TensorData, TensorMap } from '../tensor/tensor.js';
 import { numel, shapeToString } from '../tensor/tensor.js';
 import { bfloat16ToFloat32, halfToFloat32 } from './halfFloat.js';
 import {
@@ -10,6 +10,7 @@ import {
   dataMatchesDType,
   isKnownDType,
   tensorDataFromBytes,
+  typedArrayView,
 } from './dtypeLayout.js';
 
 /** Headers larger than this are refused (real checkpoints' headers are well under a megabyte). */
@@ -100,7 +101,11 @@ function checkNoOverlap(entries: HeaderEntry[], source: string): void {
   }
 }
 
-/** Reads a safetensors file; `source` (the file name) prefixes every error. */
+/**
+ * Reads a safetensors file; `source` (the file name) prefixes every error. The tensors are views
+ * of `bytes` wherever their data is aligned for their dtype (nothing is copied): they share its
+ * memory, so leave `bytes` unchanged while they are in use.
+ */
 export function readSafetensors(bytes: Uint8Array, source: string): SafetensorsContents {
   if (bytes.length < 8) {
     throw new AaclipError(`file is ${bytes.length} bytes, too short for a safetensors header`, source);
@@ -142,10 +147,21 @@ export function readSafetensors(bytes: Uint8Array, source: string): SafetensorsC
 
   const tensors: TensorMap = new Map();
   for (const e of entries) {
-    const data = tensorDataFromBytes(e.dtype, bytes, dataStart + e.begin, e.end - e.begin);
+    const data = tensorDataView(e.dtype, bytes, dataStart + e.begin, e.end - e.begin);
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors, metadata };
+}
+
+/**
+ * A typed array over `bytes[byteOffset, byteOffset + byteLength)`: a view sharing the file's
+ * memory when the bytes are aligned for the dtype (the usual case: the writer pads the header
+ * to 8 bytes), a copy only when they are not.
+ */
+function tensorDataView(dtype: DType, bytes: Uint8Array, byteOffset: number, byteLength: number): TensorData {
+  const start = bytes.byteOffset + byteOffset;
+  if (start % DTYPE_ITEM_SIZE[dtype] !== 0) return tensorDataFromBytes(dtype, bytes, byteOffset, byteLength);
+  return typedArrayView(dtype, bytes.buffer, start, byteLength / DTYPE_ITEM_SIZE[dtype]);
 }
 
 /** Serialises tensors (in insertion order) to safetensors; the header is space-padded to a multiple of 8. */
