@@ -7,7 +7,7 @@ import type { TensorMap } from '../tensor/tensor.js';
 import { adapterWeightShapes, checkTensorShapes, clipWeightShapes, stripCommonPrefix } from '../weights/clipWeights.js';
 import type { ExpectedShapes } from '../weights/clipWeights.js';
 import type { Graph } from './ir.js';
-import { serializeModel } from './onnx/serializeModel.js';
+import { serializeModel, type ExternalDataLayout } from './onnx/serializeModel.js';
 import { positionEmbeddingGrid } from './towers/positionEmbedding.js';
 import { TEXT_INPUT, TEXT_OUTPUT, buildTextGraph } from './towers/textTower.js';
 import {
@@ -29,12 +29,28 @@ export interface OnnxModel {
 
 export interface ModelBuildOptions {
   /**
-   * Initializers of at least this many bytes go to external data. Default: external data only when
+   * Initializers of at least this many bytes go to external data. Default with the 'per-tensor'
+   * layout: 1 MiB (every weight matrix of a real model); with 'packed': external data only when
    * all weights together exceed 1 GiB (protobuf caps a message at 2 GiB).
    */
   externalDataThreshold?: number;
-  /** External data file name; defaults to "aaclip-vision.onnx.data" / "aaclip-text.onnx.data". */
+  /**
+   * 'per-tensor' (default): one external entry per large initializer, whose `data` is a view of
+   * the weight itself — building a model copies no weights. 'packed': the tensors copied into
+   * 4096-aligned files of up to 1 GiB (one file to write, fewer files to open).
+   */
+  externalDataLayout?: ExternalDataLayout;
+  /**
+   * External data file name; defaults to "aaclip-vision.onnx.data" / "aaclip-text.onnx.data"
+   * (per-tensor entries are named "<name>.<index>").
+   */
   externalDataPath?: string;
+  /**
+   * Attention as onnxruntime's fused com.microsoft MultiHeadAttention (faster on CPU; only
+   * onnxruntime runs it). Default false: plain ONNX ops. Backends say whether they want it
+   * (see `Backend.modelPreferences`).
+   */
+  fusedAttention?: boolean;
   /** Names the CLIP weights in error messages (e.g. their file name). */
   weightsSource?: string;
   /** Names the adapters in error messages. */
@@ -77,11 +93,20 @@ function checkedAdapters(cfg: ClipModelConfig, settings: AaclipSettings, adapter
   return checkTensorShapes(shapes, stripCommonPrefix(adapters), source);
 }
 
-/** Serialises a tower graph (e.g. after a rewrite pass) as an OnnxModel. */
+/** Initializers of at least this many bytes go to external data by default (with the per-tensor layout). */
+export const DEFAULT_PER_TENSOR_EXTERNAL_THRESHOLD = 1024 * 1024;
+
+/**
+ * Serialises a tower graph (e.g. after a rewrite pass) as an OnnxModel. With the default
+ * per-tensor layout the external data are views of the graph's initializers (no copy): keep the
+ * weights unchanged while the model is in use.
+ */
 export function onnxModelFromGraph(graph: Graph, options: ModelBuildOptions = {}, defaultDataPath = 'model.onnx.data'): OnnxModel {
+  const layout = options.externalDataLayout ?? 'per-tensor';
   const { model, externalData } = serializeModel(graph, {
-    externalDataThreshold: options.externalDataThreshold,
+    externalDataThreshold: options.externalDataThreshold ?? (layout === 'per-tensor' ? DEFAULT_PER_TENSOR_EXTERNAL_THRESHOLD : undefined),
     externalDataPath: options.externalDataPath ?? defaultDataPath,
+    externalDataLayout: layout,
   });
   return {
     model,
@@ -106,7 +131,7 @@ export function buildVisionTowerGraph(
   checkSettingsForModel(settings, config, 'settings');
   const clip = checkedClipWeights(config, weights, true, sources.clip);
   const adapted = adapters ? checkedAdapters(config, settings, adapters, true, sources.adapters) : null;
-  return buildVisionGraph(config, clip, adapted, settings, sources);
+  return buildVisionGraph(config, clip, adapted, settings, sources, { fusedAttention: options.fusedAttention ?? false });
 }
 
 /** The text tower as a graph (weights checked against the config), before serialisation. */
@@ -121,7 +146,7 @@ export function buildTextTowerGraph(
   checkSettingsForModel(settings, config, 'settings');
   const clip = checkedClipWeights(config, weights, false, sources.clip);
   const adapted = adapters ? checkedAdapters(config, settings, adapters, false, sources.adapters) : null;
-  return buildTextGraph(config, clip, adapted, settings, sources);
+  return buildTextGraph(config, clip, adapted, settings, sources, { fusedAttention: options.fusedAttention ?? false });
 }
 
 /**

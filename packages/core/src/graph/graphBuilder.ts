@@ -226,11 +226,25 @@ export class GraphBuilder {
     return this.add(product, b, `${name}.out`);
   }
 
+  /**
+   * A PyTorch Linear on the rows of a 2-D `x` [rows, in]: `x @ Wᵀ (+ bias)` as one
+   * Gemm(transB = 1). W [out, in] stays in PyTorch layout (no transposed copy, and a weight given
+   * as a value name is read as it is, so a training pass finds it under its own name); the bias
+   * is fused into the product.
+   */
+  linearRows(x: string, weight: Tensor | string, bias?: Tensor | string, name = 'linear'): string {
+    const w = typeof weight === 'string' ? weight : this.initializer(weight, `${name}.weight`);
+    const inputs = [x, w];
+    if (bias !== undefined) inputs.push(typeof bias === 'string' ? bias : this.initializer(bias, `${name}.bias`));
+    return this.node('Gemm', inputs, { transB: attrInt(1) }, { name: `${name}.out` });
+  }
+
   /** Exact GELU `0.5·x·(1 + erf(x/√2))`, or QuickGELU `x·sigmoid(1.702·x)`. */
   gelu(x: string, quick: boolean, name = 'gelu'): string {
     if (quick) return this.mul(x, this.sigmoid(this.mul(x, this.scalar(1.702))), name);
-    const e = this.erf(this.mul(x, this.scalar(Math.SQRT1_2)));
-    return this.mul(this.mul(x, this.scalar(0.5)), this.add(e, this.scalar(1)), name);
+    // Written as x·(1 + erf(x / √2))·0.5, the form onnxruntime's optimiser fuses into one Gelu node.
+    const e = this.erf(this.div(x, this.scalar(Math.SQRT2)));
+    return this.mul(this.mul(x, this.add(e, this.scalar(1))), this.scalar(0.5), name);
   }
 
   /** Euclidean norm over `axis`, keeping the axis: sqrt(Σ x²). */

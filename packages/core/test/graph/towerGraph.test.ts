@@ -4,7 +4,7 @@ import { loadFixture } from './fixtureModels.js';
 
 // The plain ONNX ops the towers may use (what an autodiff pass over the IR has to differentiate).
 const PLAIN_OPS = new Set([
-  'MatMul', 'Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'Erf', 'Sigmoid', 'LeakyRelu', 'Softmax', 'Transpose', 'Reshape',
+  'MatMul', 'Gemm', 'Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'Erf', 'Sigmoid', 'LeakyRelu', 'Softmax', 'Transpose', 'Reshape',
   'Concat', 'Slice', 'Gather', 'ReduceSum', 'ReduceMean', 'LayerNormalization', 'Shape', 'Expand', 'Identity',
   'Cast', 'ArgMax', 'Equal', 'Unsqueeze',
 ]);

@@ -30,16 +30,26 @@ describe('vision tower (tiny-aaclip fixture, 48×48, position grid 4×4 → 6×6
     }
   });
 
-  it('gives the same outputs with every initializer in external data', async () => {
+  it('gives the same outputs with every initializer in external data, packed or one entry per tensor', async () => {
     const fixture = loadFixture();
-    const model = buildVisionModel(fixture.config, fixture.clip, fixture.adapters, fixture.settings, {
+    const packed = buildVisionModel(fixture.config, fixture.clip, fixture.adapters, fixture.settings, {
       externalDataThreshold: 256,
+      externalDataLayout: 'packed',
     });
-    expect(model.externalData.map((f) => f.path)).toEqual(['aaclip-vision.onnx.data']);
-    expect(model.externalData[0]!.data.byteLength).toBeGreaterThan(model.model.byteLength);
-    const outputs = await runVision(model);
-    for (const name of OUTPUTS) {
-      expect(maxAbsDiff(outputs[name]!, goldenFloats(fixture, name)), name).toBeLessThan(TOKEN_TOLERANCE);
+    expect(packed.externalData.map((f) => f.path)).toEqual(['aaclip-vision.onnx.data']);
+    expect(packed.externalData[0]!.data.byteLength).toBeGreaterThan(packed.model.byteLength);
+    const perTensor = buildVisionModel(fixture.config, fixture.clip, fixture.adapters, fixture.settings, { externalDataThreshold: 256 });
+    expect(perTensor.externalData.length).toBeGreaterThan(100);
+    perTensor.externalData.forEach((f, i) => expect(f.path).toBe(`aaclip-vision.onnx.data.${i}`));
+    // The entries are the weights' own memory (the interpolated position grid is new data).
+    const weightBuffers = new Set([...fixture.clip.values(), ...fixture.adapters.values()].map((t) => t.data.buffer));
+    const viewed = perTensor.externalData.filter((f) => weightBuffers.has(f.data.buffer)).length;
+    expect(viewed).toBe(perTensor.externalData.length - 1);
+    for (const model of [packed, perTensor]) {
+      const outputs = await runVision(model);
+      for (const name of OUTPUTS) {
+        expect(maxAbsDiff(outputs[name]!, goldenFloats(fixture, name)), name).toBeLessThan(TOKEN_TOLERANCE);
+      }
     }
   });
 

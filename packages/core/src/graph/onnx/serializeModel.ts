@@ -24,6 +24,13 @@ export const DEFAULT_EXTERNAL_DATA_THRESHOLD = 1024;
 /** Tensor offsets in external files are aligned so runtimes can map them. */
 export const EXTERNAL_DATA_ALIGNMENT = 4096;
 
+/**
+ * How external initializers are laid out: 'packed' copies them into 4096-aligned files of up to
+ * `maxExternalFileBytes`; 'per-tensor' gives each its own entry "<externalDataPath>.<index>"
+ * whose data is a view of the tensor (no copy).
+ */
+export type ExternalDataLayout = 'packed' | 'per-tensor';
+
 export interface SerializeOptions {
   /**
    * Initializers of at least this many bytes are stored externally. Default: external data only
@@ -32,6 +39,8 @@ export interface SerializeOptions {
   externalDataThreshold?: number;
   /** File name (relative to the model file) of the external data. Default "model.onnx.data". */
   externalDataPath?: string;
+  /** Default 'packed'. */
+  externalDataLayout?: ExternalDataLayout;
   /** A new external file is started before one would grow past this many bytes. Default 1 GiB. */
   maxExternalFileBytes?: number;
   producerName?: string;
@@ -40,7 +49,10 @@ export interface SerializeOptions {
 
 export interface SerializedModel {
   model: Uint8Array;
-  /** External data files; `path` is relative to the directory of the model file. */
+  /**
+   * External data files; `path` is relative to the directory of the model file. With the
+   * per-tensor layout each `data` views its initializer's memory.
+   */
   externalData: { path: string; data: Uint8Array }[];
 }
 
@@ -126,6 +138,23 @@ function placeExternalData(
     throw new AaclipError(`must be a plain relative file name, got "${basePath}"`, 'externalDataPath');
   }
   const maxFileBytes = options.maxExternalFileBytes ?? 1024 ** 3;
+  const layout = options.externalDataLayout ?? 'packed';
+  if (layout !== 'packed' && layout !== 'per-tensor') {
+    throw new AaclipError(`must be "packed" or "per-tensor", got "${String(layout)}"`, 'externalDataLayout');
+  }
+
+  if (layout === 'per-tensor') {
+    const byName = new Map<string, ExternalPlacement>();
+    const files: SerializedModel['externalData'] = [];
+    for (const [name, tensor] of graph.initializers) {
+      const bytes = tensorBytes(tensor, name);
+      if (bytes.byteLength < threshold || bytes.byteLength === 0) continue;
+      const location = `${basePath}.${files.length}`;
+      byName.set(name, { location, offset: 0, length: bytes.byteLength });
+      files.push({ path: location, data: bytes });
+    }
+    return { byName, files };
+  }
 
   // First pass: offsets per file; second pass: fill the files.
   const byName = new Map<string, ExternalPlacement>();

@@ -5,8 +5,9 @@
 import type { GraphBuilder } from '../graphBuilder.js';
 
 /**
- * `weight` is a graph value holding W [width, width] in PyTorch layout (an initializer named after
- * the adapter's state-dict key, so a training pass can find it).
+ * `x` is the [rows, width] token stream; `weight` is a graph value holding W [width, width] in
+ * PyTorch layout (an initializer named after the adapter's state-dict key, so a training pass can
+ * find it).
  */
 export function residualAdapter(
   g: GraphBuilder,
@@ -16,7 +17,7 @@ export function residualAdapter(
   residualWeight: number,
   name: string,
 ): string {
-  const a = g.leakyRelu(g.linear(x, weight, undefined, name), leakySlope, `${name}.act`);
+  const a = g.leakyRelu(g.linearRows(x, weight, undefined, name), leakySlope, `${name}.act`);
   const rescaled = g.div(g.mul(a, g.l2Norm(x, -1)), g.l2Norm(a, -1), `${name}.rescaled`);
   return g.add(g.mul(rescaled, g.scalar(residualWeight)), g.mul(x, g.scalar(1 - residualWeight)), `${name}.out`);
 }

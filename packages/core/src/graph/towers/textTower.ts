@@ -11,7 +11,7 @@ import type { Graph } from '../ir.js';
 import { residualAdapter } from './residualAdapter.js';
 import { TowerWeights } from './towerWeights.js';
 import { layerNorm, transformerBlock } from './transformerBlock.js';
-import type { WeightSources } from './visionTower.js';
+import type { TowerGraphOptions, WeightSources } from './visionTower.js';
 import { DEFAULT_WEIGHT_SOURCES } from './visionTower.js';
 
 export const TEXT_INPUT = 'input_ids';
@@ -34,6 +34,7 @@ export function buildTextGraph(
   adapters: TensorMap | null,
   settings: AaclipSettings,
   sources: WeightSources = DEFAULT_WEIGHT_SOURCES,
+  options: TowerGraphOptions = {},
 ): Graph {
   const g = new GraphBuilder('aaclip_text');
   const w = new TowerWeights(g, clip, sources.clip);
@@ -43,10 +44,19 @@ export function buildTextGraph(
 
   const ids = g.input(TEXT_INPUT, 'I64', ['n', length]);
   const embedded = g.gather(w.value('token_embedding.weight'), ids, 0, 'token_embeds');
-  let x = g.add(embedded, w.value('positional_embedding'), 'positioned');
+  // The residual stream is 2-D, [n·L, width] (see transformerBlock).
+  let x = g.reshape(g.add(embedded, w.value('positional_embedding'), 'positioned'), [-1, width], 'token_rows');
   const mask = g.initializer({ dtype: 'F32', shape: [length, length], data: causalMask(length) }, 'causal_mask');
   for (let i = 0; i < layers; i++) {
-    x = transformerBlock(g, x, w, { prefix: `transformer.resblocks.${i}`, width, heads, quickGelu: cfg.quick_gelu, attentionMask: mask });
+    x = transformerBlock(g, x, w, {
+      prefix: `transformer.resblocks.${i}`,
+      width,
+      heads,
+      tokens: length,
+      quickGelu: cfg.quick_gelu,
+      attentionMask: mask,
+      fusedAttention: options.fusedAttention ?? false,
+    });
     if (a && i < settings.textAdaptUntil) {
       x = residualAdapter(g, x, a.value(textAdapterKey(i)), settings.adapterLeakySlope, settings.textResidualWeight, `text_adapter.${i}`);
     }
@@ -58,12 +68,13 @@ export function buildTextGraph(
   const eot = g.argMax(g.cast(ids, 'F32'), 1, true, 'eot_position'); // [n, 1]
   const positions = g.int64s(Array.from({ length }, (_, i) => i));
   const oneHot = g.unsqueeze(g.cast(g.equal(eot, positions), 'F32'), [1], 'eot_one_hot'); // [n, 1, L]
-  const eotToken = g.reshape(g.matmul(oneHot, x), [0, width], 'eot_token'); // [n, W]
+  const sequences = g.reshape(x, [-1, length, width], 'sequences'); // [n, L, W]
+  const eotToken = g.reshape(g.matmul(oneHot, sequences), [0, width], 'eot_token'); // [n, W]
   const normed = layerNorm(g, eotToken, w, 'ln_final');
 
   const projected = a
     ? g.leakyRelu(
-        g.linear(normed, a.value(textAdapterKey(settings.textAdaptUntil)), undefined, `text_adapter.${settings.textAdaptUntil}`),
+        g.linearRows(normed, a.value(textAdapterKey(settings.textAdaptUntil)), undefined, `text_adapter.${settings.textAdaptUntil}`),
         settings.adapterLeakySlope,
         'adapted_projection',
       )

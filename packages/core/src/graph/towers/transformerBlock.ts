@@ -2,34 +2,53 @@
 //   x = x + out_proj(MHA(ln_1(x)));  x = x + c_proj(GELU(c_fc(ln_2(x))))
 // with q/k/v stacked in in_proj_weight [3W, W], scaled dot-product attention (1/√head_dim) and an
 // optional additive attention mask (the text tower's causal mask). LayerNorm eps is 1e-5.
+//
+// The residual stream is 2-D, [batch·tokens, width]: every Linear is then one Gemm(transB = 1)
+// that reads the PyTorch weight as stored and fuses its bias, and only attention needs the
+// [batch, heads, tokens, head_dim] view.
+import { attrInt } from '../ir.js';
 import type { GraphBuilder } from '../graphBuilder.js';
 import type { TowerWeights } from './towerWeights.js';
 
 export const LAYER_NORM_EPS = 1e-5;
+
+/** The operator domain of onnxruntime's contrib ops (MultiHeadAttention). */
+export const MICROSOFT_DOMAIN = 'com.microsoft';
 
 export interface BlockSpec {
   /** State-dict prefix, e.g. "visual.transformer.resblocks.3". */
   prefix: string;
   width: number;
   heads: number;
+  /** Tokens per sequence (the stream holds batch·tokens rows). */
+  tokens: number;
   quickGelu: boolean;
-  /** Additive mask value broadcast onto the [batch, heads, tokens, tokens] scores. */
+  /** Additive [tokens, tokens] mask added to every head's attention scores. */
   attentionMask?: string;
+  /**
+   * Attention as one com.microsoft MultiHeadAttention node (onnxruntime's fused kernel) instead
+   * of MatMul/Softmax/MatMul; same numbers to float32 rounding. Only onnxruntime runs it.
+   */
+  fusedAttention?: boolean;
 }
 
-/** Multi-head self-attention on [batch, tokens, width] (the input already normalised). */
+/** Multi-head self-attention on the [batch·tokens, width] stream (already normalised). */
 export function multiHeadAttention(g: GraphBuilder, x: string, weights: TowerWeights, spec: BlockSpec): string {
   const { prefix, width, heads } = spec;
   const p = `${prefix}.attn`;
   const headDim = width / heads;
-  const qkv = g.linear(
-    x,
-    weights.tensor(`${p}.in_proj_weight`),
-    weights.value(`${p}.in_proj_bias`),
-    `${p}.in_proj`,
-  );
-  // [B, N, 3W] → [B, N, 3, H, D]; pick q, k, v along axis 2.
-  const split = g.reshape(qkv, [0, 0, 3, heads, headDim], `${p}.qkv_heads`);
+  const qkv = g.linearRows(x, weights.value(`${p}.in_proj_weight`), weights.value(`${p}.in_proj_bias`), `${p}.in_proj`); // [B·N, 3W]
+  const context = spec.fusedAttention
+    ? fusedAttentionContext(g, qkv, spec, p)
+    : plainAttentionContext(g, qkv, spec, p, headDim);
+  return g.linearRows(context, weights.value(`${p}.out_proj.weight`), weights.value(`${p}.out_proj.bias`), `${p}.out_proj`);
+}
+
+/** Scaled dot-product attention in plain ONNX ops; returns the merged heads [B·N, W]. */
+function plainAttentionContext(g: GraphBuilder, qkv: string, spec: BlockSpec, p: string, headDim: number): string {
+  const { width, heads, tokens } = spec;
+  // [B·N, 3W] → [B, N, 3, H, D]; pick q, k, v along axis 2.
+  const split = g.reshape(qkv, [-1, tokens, 3, heads, headDim], `${p}.qkv_heads`);
   const part = (i: number, perm: number[], name: string): string =>
     g.transpose(g.gather(split, g.int64Scalar(i), 2), perm, `${p}.${name}`);
   const q = part(0, [0, 2, 1, 3], 'q'); // [B, H, N, D]
@@ -39,28 +58,33 @@ export function multiHeadAttention(g: GraphBuilder, x: string, weights: TowerWei
   if (spec.attentionMask) scores = g.add(scores, spec.attentionMask, `${p}.masked_scores`);
   const probs = g.softmax(scores, -1, `${p}.probs`);
   const context = g.matmul(probs, v, `${p}.context`); // [B, H, N, D]
-  const merged = g.reshape(g.transpose(context, [0, 2, 1, 3]), [0, 0, width], `${p}.merged`);
-  return g.linear(
-    merged,
-    weights.tensor(`${p}.out_proj.weight`),
-    weights.value(`${p}.out_proj.bias`),
-    `${p}.out_proj`,
-  );
+  return g.reshape(g.transpose(context, [0, 2, 1, 3]), [-1, width], `${p}.merged`);
+}
+
+/** The same attention as one MultiHeadAttention node on q, k, v [B, N, W]; returns [B·N, W]. */
+function fusedAttentionContext(g: GraphBuilder, qkv: string, spec: BlockSpec, p: string): string {
+  const { width, heads, tokens } = spec;
+  const [q, k, v] = g.nodeMulti('Split', [g.reshape(qkv, [-1, tokens, 3 * width], `${p}.qkv_rows`), g.int64s([width, width, width])], { axis: attrInt(2) }, { name: `${p}.qkv`, outputs: 3 });
+  // Inputs: query, key, value, bias (none: in_proj already added it), key_padding_mask, attention_bias [1, 1, N, N].
+  const inputs = [q!, k!, v!];
+  if (spec.attentionMask) inputs.push('', '', g.reshape(spec.attentionMask, [1, 1, tokens, tokens], `${p}.mask_4d`));
+  const context = g.node('MultiHeadAttention', inputs, { num_heads: attrInt(heads) }, { name: `${p}.context`, domain: MICROSOFT_DOMAIN });
+  return g.reshape(context, [-1, width], `${p}.merged`);
 }
 
 export function transformerBlock(g: GraphBuilder, x: string, weights: TowerWeights, spec: BlockSpec): string {
   const { prefix } = spec;
   const ln = (input: string, which: 'ln_1' | 'ln_2'): string => layerNorm(g, input, weights, `${prefix}.${which}`);
   const afterAttention = g.add(x, multiHeadAttention(g, ln(x, 'ln_1'), weights, spec), `${prefix}.attn_residual`);
-  const hidden = g.linear(
+  const hidden = g.linearRows(
     ln(afterAttention, 'ln_2'),
-    weights.tensor(`${prefix}.mlp.c_fc.weight`),
+    weights.value(`${prefix}.mlp.c_fc.weight`),
     weights.value(`${prefix}.mlp.c_fc.bias`),
     `${prefix}.mlp.c_fc`,
   );
-  const mlp = g.linear(
+  const mlp = g.linearRows(
     g.gelu(hidden, spec.quickGelu, `${prefix}.mlp.gelu`),
-    weights.tensor(`${prefix}.mlp.c_proj.weight`),
+    weights.value(`${prefix}.mlp.c_proj.weight`),
     weights.value(`${prefix}.mlp.c_proj.bias`),
     `${prefix}.mlp.c_proj`,
   );

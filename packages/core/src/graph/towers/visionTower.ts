@@ -39,6 +39,15 @@ export interface WeightSources {
 
 export const DEFAULT_WEIGHT_SOURCES: WeightSources = { clip: 'CLIP weights', adapters: 'AA-CLIP adapters' };
 
+/** How the towers are emitted (both choices compute the same function). */
+export interface TowerGraphOptions {
+  /**
+   * Each block's attention as one com.microsoft MultiHeadAttention node (onnxruntime's fused
+   * kernel). Default false: plain ONNX ops only, the graph a training pass differentiates.
+   */
+  fusedAttention?: boolean;
+}
+
 /**
  * Builds the vision graph. `clip` holds the open_clip tensors (float32, shapes checked);
  * `adapters` the AA-CLIP adapters, or null for plain CLIP.
@@ -49,7 +58,9 @@ export function buildVisionGraph(
   adapters: TensorMap | null,
   settings: AaclipSettings,
   sources: WeightSources = DEFAULT_WEIGHT_SOURCES,
+  options: TowerGraphOptions = {},
 ): Graph {
+  const fusedAttention = options.fusedAttention ?? false;
   const g = new GraphBuilder('aaclip_vision');
   const w = new TowerWeights(g, clip, sources.clip);
   const a = adapters ? new TowerWeights(g, adapters, sources.adapters) : null;
@@ -64,14 +75,15 @@ export function buildVisionGraph(
 
   // conv1 with stride = kernel = patch is a matrix product over non-overlapping patches:
   // [B, 3, g·p, g·p] → [B, 3, g, p, g, p] → [B, g, g, 3, p, p] → [B, g², 3p²] @ W[width, 3p²]ᵀ.
+  // The patch rows are flattened to [B·g², 3p²] for one Gemm, then viewed as [B, g², width].
   const patches = g.reshape(
     g.transpose(g.reshape(pixels, [-1, 3, grid, patch, grid, patch], 'patches_6d'), [0, 2, 4, 1, 3, 5]),
-    [-1, tokens, 3 * patch * patch],
+    [-1, 3 * patch * patch],
     'patches',
   );
   const conv = w.tensor('visual.conv1.weight');
   const convMatrix: Tensor = { dtype: conv.dtype, shape: [width, 3 * patch * patch], data: conv.data };
-  const patchEmbeds = g.linear(patches, convMatrix, undefined, 'visual.conv1');
+  const patchEmbeds = g.reshape(g.linearRows(patches, convMatrix, undefined, 'visual.conv1'), [-1, tokens, width], 'patch_embeds');
 
   // Class token broadcast over the batch: Expand([1, 1, W] → [B, 1, W]).
   const classToken = g.initializer(
@@ -83,7 +95,9 @@ export function buildVisionGraph(
 
   const pos = interpolatePositionEmbedding(w.tensor('visual.positional_embedding'), grid);
   const positioned = g.add(withCls, g.initializer(pos, 'visual.positional_embedding'), 'positioned');
-  let x = layerNorm(g, positioned, w, 'visual.ln_pre');
+  // From here on the residual stream is 2-D: [B·(g² + 1), width] (see transformerBlock).
+  const sequence = tokens + 1;
+  let x = layerNorm(g, g.reshape(positioned, [-1, width], 'token_rows'), w, 'visual.ln_pre');
 
   const levels = settings.levels;
   const lastLevel = levels[levels.length - 1]!;
@@ -92,7 +106,7 @@ export function buildVisionGraph(
   const taps: string[] = [];
   for (let i = 0; i < blocksToRun; i++) {
     const prefix = `visual.transformer.resblocks.${i}`;
-    x = transformerBlock(g, x, w, { prefix, width, heads, quickGelu: cfg.quick_gelu });
+    x = transformerBlock(g, x, w, { prefix, width, heads, tokens: sequence, quickGelu: cfg.quick_gelu, fusedAttention });
     if (a && i < settings.imageAdaptUntil) {
       x = residualAdapter(
         g,
@@ -104,24 +118,27 @@ export function buildVisionGraph(
       );
     }
     if (levels.includes(i + 1)) {
-      const patchTokens = g.slice(x, [1], [TO_END], [1], `level_${taps.length}.patch_tokens`);
-      taps.push(layerNorm(g, patchTokens, w, 'visual.ln_post'));
+      const sequences = g.reshape(x, [-1, sequence, width], `level_${taps.length}.sequences`);
+      const patchTokens = g.slice(sequences, [1], [TO_END], [1], `level_${taps.length}.patch_tokens`);
+      // Patch rows [B·g², width] through ln_post.
+      taps.push(layerNorm(g, g.reshape(patchTokens, [-1, width], `level_${taps.length}.patch_rows`), w, 'visual.ln_post'));
     }
   }
 
   taps.forEach((tap, k) => {
     const projected = a
-      ? g.linear(tap, a.value(segProjKey(k)), undefined, `image_adapter.seg_proj.${k}`)
+      ? g.linearRows(tap, a.value(segProjKey(k)), undefined, `image_adapter.seg_proj.${k}`)
       : g.matmul(tap, w.value('visual.proj'), `level_${k}.proj`);
-    g.output(g.l2Normalize(projected, -1), segTokensOutput(k), 'F32', ['batch', tokens, embed]);
+    const normalized = g.l2Normalize(projected, -1);
+    g.output(g.reshape(normalized, [-1, tokens, embed], `level_${k}.tokens`), segTokensOutput(k), 'F32', ['batch', tokens, embed]);
   });
 
   let det: string;
   if (a) {
-    const perToken = g.l2Normalize(g.linear(taps[taps.length - 1]!, a.value(DET_PROJ_KEY), undefined, 'image_adapter.det_proj'), -1);
-    det = g.reduceMean(perToken, [1], false, 'det_mean');
+    const perToken = g.l2Normalize(g.linearRows(taps[taps.length - 1]!, a.value(DET_PROJ_KEY), undefined, 'image_adapter.det_proj'), -1);
+    det = g.reduceMean(g.reshape(perToken, [-1, tokens, embed], 'det_tokens'), [1], false, 'det_mean');
   } else {
-    const cls = g.gather(x, g.int64Scalar(0), 1, 'cls_final');
+    const cls = g.gather(g.reshape(x, [-1, sequence, width], 'final_sequences'), g.int64Scalar(0), 1, 'cls_final');
     det = g.l2Normalize(g.matmul(layerNorm(g, cls, w, 'visual.ln_post'), w.value('visual.proj')), -1);
   }
   g.output(det, DET_TOKEN_OUTPUT, 'F32', ['batch', embed]);
