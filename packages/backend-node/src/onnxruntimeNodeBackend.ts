@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { AaclipError, type Backend, type BackendSession, type ModelBytes, type SessionOptions, type Tensor } from '@aaclip/core';
+import { AaclipError, type Backend, type BackendSession, type ModelBytes, type ModelPreferences, type SessionOptions, type Tensor } from '@aaclip/core';
 import { fromOrtTensor, toOrtTensor } from './tensorConversion.js';
 
 /** How a CUDA user installs onnxruntime-node's CUDA provider (skipped by default, see README). */
@@ -66,6 +66,11 @@ export function createNodeBackend(): Backend {
       if (device === 'cuda' && !existsSync(path.join(providerDirectory(), 'libonnxruntime_providers_cuda.so'))) {
         throw new AaclipError(CUDA_INSTALL_HINT);
       }
+    },
+    modelPreferences(device: string): ModelPreferences {
+      // onnxruntime's CPU MultiHeadAttention: about half the attention time of MatMul/Softmax/MatMul
+      // and no [heads, tokens, tokens] score tensors (see the README's Speed section).
+      return { fusedAttention: device === 'cpu' };
     },
     async createSession(model: ModelBytes, options: SessionOptions): Promise<BackendSession> {
       const sessionOptions: ort.InferenceSession.SessionOptions = {

@@ -56,9 +56,10 @@ export const detectCommand: Command = {
     const outDir = values.out;
     const className = values['class-name'] ?? 'object';
     const choice = await resolveModelOptions(values);
-    const model = await loadModelFiles(choice.files);
     const progress = createProgress(process.stderr);
-    const detector = await AnomalyDetector.create(model, {
+    // The loaded weights are passed straight in and not kept here: once the detector has loaded
+    // its sessions nothing references them and their memory can be freed.
+    const detector = await AnomalyDetector.create(await loadModelFiles(choice.files), {
       settings: choice.settings,
       backend: choice.backend,
       device: choice.device,

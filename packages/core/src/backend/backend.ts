@@ -20,6 +20,15 @@ export interface BackendSession {
 }
 
 /**
+ * How a backend would like the models it runs on a device to be built. Everything is optional;
+ * an empty object (or no `modelPreferences` at all) means plain ONNX ops.
+ */
+export interface ModelPreferences {
+  /** The runtime has onnxruntime's fused com.microsoft MultiHeadAttention kernel on this device. */
+  readonly fusedAttention?: boolean;
+}
+
+/**
  * The whole contract a runtime backend fulfils. `init(device)` resolves when the device can be
  * used and rejects with the reason (shown to the user) when it cannot.
  */
@@ -29,4 +38,6 @@ export interface Backend {
   readonly devices: readonly string[];
   init(device: string): Promise<void>;
   createSession(model: ModelBytes, options: SessionOptions): Promise<BackendSession>;
+  /** Build choices for models run on `device` (optional; omitted → plain ONNX ops). */
+  modelPreferences?(device: string): ModelPreferences;
 }

@@ -4,7 +4,7 @@ import { resolveBackend } from '../backend/registry.js';
 import { checkSettingsForModel, parseAaclipSettings, settingsBlur, type AaclipSettings, type AaclipSettingsInput } from '../config/aaclipSettings.js';
 import { visionGrid, type ClipModelConfig, type PreprocessConfig } from '../config/modelConfig.js';
 import { DEFAULT_PROMPT_SET, expandPrompts, type PromptSet } from '../config/promptSet.js';
-import { buildTextModel, buildVisionModel } from '../graph/buildModels.js';
+import { buildTextModel, buildVisionModel, type ModelBuildOptions, type OnnxModel } from '../graph/buildModels.js';
 import type { RawImage } from '../image/rawImage.js';
 import { preprocessImage } from '../preprocess/preprocessImage.js';
 import { computeTextAnchors } from '../prompts/textAnchors.js';
@@ -36,11 +36,20 @@ export interface DetectorOptions {
   readonly device?: string;
   /** Images per vision-session run. */
   readonly batchSize?: number;
+  /**
+   * Build the towers with onnxruntime's fused attention (com.microsoft MultiHeadAttention);
+   * omitted → what the backend prefers for the device (`Backend.modelPreferences`).
+   */
+  readonly fusedAttention?: boolean;
   /** Called as the detector moves through its set-up stages (for progress displays). */
   readonly onProgress?: (stage: DetectorSetupStage) => void;
 }
 
-export type DetectorSetupStage = 'validating weights' | 'starting backend' | 'building vision model' | 'loading vision model' | 'building text model' | 'loading text model' | 'ready';
+/** Set-up stages, in the order they happen. */
+export type DetectorSetupStage = 'starting backend' | 'validating weights' | 'building vision model' | 'building text model' | 'loading vision model' | 'loading text model' | 'ready';
+
+/** What the detector keeps of its model once the sessions are loaded: no weights. */
+type RetainedModel = Pick<DetectorModel, 'config' | 'preprocess' | 'tokenizer'>;
 
 /** The result for one image: maps are row-major [imageSize, imageSize]. */
 export interface Detection {
@@ -63,37 +72,41 @@ export class AnomalyDetector {
     readonly settings: AaclipSettings,
     readonly backend: Backend,
     readonly device: string,
-    private readonly model: DetectorModel,
+    private readonly model: RetainedModel,
     private readonly promptSet: PromptSet,
     private readonly visionSession: BackendSession,
     private readonly textSession: BackendSession,
     private readonly batchSize: number,
   ) {}
 
+  /**
+   * Builds both towers and loads them on the backend. Memory: the built models view the weights
+   * (nothing is copied), each is released once its session holds it, and the detector keeps no
+   * weights — drop your own reference to `model.weights` and they can be freed. Peak memory is
+   * about the weights once plus what the runtime holds.
+   */
   static async create(model: DetectorModel, options: DetectorOptions = {}): Promise<AnomalyDetector> {
     const progress = options.onProgress ?? (() => {});
     const settings = parseAaclipSettings(options.settings ?? {}, 'settings');
     checkSettingsForModel(settings, model.config, 'settings');
-    progress('validating weights');
-    const weights = validateClipWeights(model.config, model.weights, model.sources?.weights ?? 'weights');
-    const adapters = model.adapters
-      ? validateAdapters(model.config, settings, model.adapters, model.sources?.adapters ?? 'adapters')
-      : null;
     progress('starting backend');
     const { backend, device } = await resolveBackend({ backend: options.backend, device: options.device });
-    progress('building vision model');
-    let visionBytes: ReturnType<typeof buildVisionModel> | null = buildVisionModel(model.config, weights, adapters, settings);
+    const fusedAttention = options.fusedAttention ?? backend.modelPreferences?.(device).fusedAttention ?? false;
+    const built = buildDetectorModels(model, settings, { fusedAttention }, progress);
     progress('loading vision model');
-    const visionSession = await backend.createSession(visionBytes, { device });
-    visionBytes = null; // the serialised copy is no longer needed once the session holds the weights
-    progress('building text model');
-    let textBytes: ReturnType<typeof buildTextModel> | null = buildTextModel(model.config, weights, adapters, settings);
-    progress('loading text model');
-    const textSession = await backend.createSession(textBytes, { device });
-    textBytes = null;
+    const visionSession = await backend.createSession(built.takeVision(), { device });
+    let textSession: BackendSession;
+    try {
+      progress('loading text model');
+      textSession = await backend.createSession(built.takeText(), { device });
+    } catch (err) {
+      await visionSession.dispose();
+      throw err;
+    }
     progress('ready');
     const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1));
-    return new AnomalyDetector(settings, backend, device, { ...model, weights, adapters }, options.promptSet ?? DEFAULT_PROMPT_SET, visionSession, textSession, batchSize);
+    const retained: RetainedModel = { config: model.config, preprocess: model.preprocess, tokenizer: model.tokenizer };
+    return new AnomalyDetector(settings, backend, device, retained, options.promptSet ?? DEFAULT_PROMPT_SET, visionSession, textSession, batchSize);
   }
 
   get embedDim(): number {
@@ -179,4 +192,39 @@ export class AnomalyDetector {
   async dispose(): Promise<void> {
     await Promise.all([this.visionSession.dispose(), this.textSession.dispose()]);
   }
+}
+
+/**
+ * Both towers' ONNX models, each handed out once: after `takeVision()` / `takeText()` this holder
+ * no longer references that model, so its bytes (and the weights they view) can be freed as soon
+ * as the session that took them lets go.
+ */
+interface BuiltDetectorModels {
+  takeVision(): OnnxModel;
+  takeText(): OnnxModel;
+}
+
+function buildDetectorModels(
+  model: DetectorModel,
+  settings: AaclipSettings,
+  buildOptions: ModelBuildOptions,
+  progress: (stage: DetectorSetupStage) => void,
+): BuiltDetectorModels {
+  progress('validating weights');
+  const sources = { weightsSource: model.sources?.weights ?? 'weights', adaptersSource: model.sources?.adapters ?? 'adapters' };
+  const weights = validateClipWeights(model.config, model.weights, sources.weightsSource);
+  const adapters = model.adapters ? validateAdapters(model.config, settings, model.adapters, sources.adaptersSource) : null;
+  const options: ModelBuildOptions = { ...buildOptions, ...sources };
+  progress('building vision model');
+  let vision: OnnxModel | null = buildVisionModel(model.config, weights, adapters, settings, options);
+  progress('building text model');
+  let text: OnnxModel | null = buildTextModel(model.config, weights, adapters, settings, options);
+  const take = (which: 'vision' | 'text'): OnnxModel => {
+    const taken = which === 'vision' ? vision : text;
+    if (!taken) throw new Error(`the ${which} model was already taken`);
+    if (which === 'vision') vision = null;
+    else text = null;
+    return taken;
+  };
+  return { takeVision: () => take('vision'), takeText: () => take('text') };
 }
