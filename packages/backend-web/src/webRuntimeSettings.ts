@@ -7,7 +7,7 @@ export interface WebRuntimeSettings {
    * "/"). Needed when the package is bundled; unbundled imports find them beside onnxruntime-web.
    */
   readonly wasmPaths?: string;
-  /** wasm worker threads; default: up to 4 when threads are possible (cross-origin isolated pages, Node), else 1. */
+  /** wasm worker threads; default: `defaultWasmThreads()`. */
   readonly numThreads?: number;
 }
 
