@@ -63,6 +63,21 @@ const viewSize = (page: Page): Promise<number[]> =>
     return [view.width, view.height];
   });
 
+/** Starts recording every text the load status shows while the progress bar is visible. */
+async function recordProgress(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (globalThis as { progressSeen?: string[] }).progressSeen = seen;
+    const status = document.getElementById('load-status')!;
+    const bar = document.getElementById('load-progress')!;
+    new MutationObserver(() => {
+      if (!bar.hidden && status.textContent) seen.push(status.textContent);
+    }).observe(status, { childList: true, characterData: true, subtree: true });
+  });
+}
+
+const recordedProgress = (page: Page): Promise<string[]> => page.evaluate(() => (globalThis as unknown as { progressSeen: string[] }).progressSeen);
+
 async function openDemo(browser: Browser, server: RunningServer): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
   page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
@@ -128,10 +143,16 @@ describe('demo page in Chromium', () => {
       await page.fill('#image-size', String(FIXTURE_RUN.imageSize));
       await page.selectOption('#device-choice', 'webgpu');
       await page.selectOption('#domain', FIXTURE_RUN.domain);
+      await recordProgress(page);
       await page.click('#load-model');
       const state = await settled(page);
       expect(state.lastError, 'load error').toBeNull();
       expect(state.state).toBe('ready');
+      // Progress was shown: byte counts while reading, then the stages of starting the model that
+      // wait on the runtime (stages that run in one synchronous stretch are never painted).
+      const seen = await recordedProgress(page);
+      expect(seen.some((line) => /^reading .*: [\d.]+ (B|KB|MB) of [\d.]+ MB$/.test(line)), seen.join(' | ')).toBe(true);
+      for (const stage of ['loading vision model…', 'loading text model…']) expect(seen, seen.join(' | ')).toContain(stage);
       expect(state.device).toBe('webgpu');
       expect(await page.textContent('#device')).toBe('WebGPU');
       expect(await page.textContent('#load-status')).toMatch(/^Model ready on webgpu \(48×48, industrial\)\. Loaded in [\d.]+ s\.$/);
@@ -169,6 +190,21 @@ describe('demo page in Chromium', () => {
       await expectMatchesNode(detection, fixtureFile('images/img1.png'));
       expect(await page.textContent('#image-name')).toBe('img1.png (80×60)');
       expect(await viewSize(page)).toEqual([480, 360]);
+    });
+
+    it('takes an image dropped on the drop zone', async () => {
+      const bytes = readFileSync(fixtureFile('images/img2.png')).toString('base64');
+      const dataTransfer = await page.evaluateHandle((base64) => {
+        const transfer = new DataTransfer();
+        const data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        transfer.items.add(new File([data], 'dropped.png', { type: 'image/png' }));
+        return transfer;
+      }, bytes);
+      await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer });
+      await expect.poll(() => page.textContent('#image-name')).toBe('dropped.png (48×48)');
+      await page.click('#detect');
+      expect((await settled(page)).lastError).toBeNull();
+      await expectMatchesNode(await lastDetection(page), fixtureFile('images/img2.png'));
     });
 
     it('shows a visible error when a model file is not what it claims, and keeps going', async () => {
