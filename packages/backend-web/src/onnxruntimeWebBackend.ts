@@ -62,6 +62,11 @@ export function createWebBackend(): Backend {
   return {
     name: 'web',
     devices: WEB_DEVICES,
+    // The wasm build's fused com.microsoft MultiHeadAttention halves the fixture model's run time.
+    // The WebGPU kernel (onnxruntime-web 1.30) rejects the text tower's causal mask, which is
+    // broadcast over batch and heads ("Expect attention_bias shape (batch_size, num_heads, …)"),
+    // so WebGPU gets plain attention.
+    modelPreferences: (device: string) => ({ fusedAttention: checkDevice(device) === 'wasm' }),
     async init(device: string): Promise<void> {
       const checked = checkDevice(device);
       checkWasm(); // the WebGPU provider also runs inside the wasm runtime

@@ -88,3 +88,12 @@ describe('web backend on wasm (Node)', () => {
     expect(err.message).toMatch(/^onnxruntime-web could not load the model on wasm \(.+\)$/);
   });
 });
+
+describe('web backend model preferences', () => {
+  it('asks for fused attention on wasm only, and rejects unknown devices', () => {
+    const backend = createWebBackend();
+    expect(backend.modelPreferences!('wasm')).toEqual({ fusedAttention: true });
+    expect(backend.modelPreferences!('webgpu')).toEqual({ fusedAttention: false });
+    expect(() => backend.modelPreferences!('cuda')).toThrow(AaclipError);
+  });
+});

@@ -4,7 +4,16 @@
 import type { Backend, BackendSession, ModelBytes } from '../backend/backend.js';
 import { settingsBlur } from '../config/aaclipSettings.js';
 import { visionGrid } from '../config/modelConfig.js';
-import { buildTextModel, buildVisionModel, DET_TOKEN_OUTPUT, segTokensOutput, TEXT_INPUT, TEXT_OUTPUT, VISION_INPUT } from '../graph/buildModels.js';
+import {
+  buildTextModel,
+  buildVisionModel,
+  DET_TOKEN_OUTPUT,
+  segTokensOutput,
+  TEXT_INPUT,
+  TEXT_OUTPUT,
+  VISION_INPUT,
+  type ModelBuildOptions,
+} from '../graph/buildModels.js';
 import { computeTextAnchors } from '../prompts/textAnchors.js';
 import { scoreImage } from '../scoring/scoreImage.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -46,6 +55,8 @@ export interface ConformanceResult {
 export interface ConformanceReport {
   readonly backend: string;
   readonly device: string;
+  /** Whether the towers were built with fused attention (the backend's preference for the device, as the pipeline builds them). */
+  readonly fusedAttention: boolean;
   readonly results: readonly ConformanceResult[];
   readonly passed: boolean;
   readonly milliseconds: number;
@@ -90,6 +101,11 @@ function floats(outputs: Record<string, Tensor>, name: string, shape: readonly n
 const goldenFloats = (fixture: ConformanceFixture, name: string, shape: readonly number[]): Float32Array =>
   goldenTensor(fixture, name, 'F32', shape).data as Float32Array;
 
+/** The models are built as AnomalyDetector builds them for this backend and device. */
+const buildOptions = (target: ConformanceTarget): ModelBuildOptions => ({
+  fusedAttention: target.backend.modelPreferences?.(target.device).fusedAttention ?? false,
+});
+
 interface VisionOutputs {
   readonly segTokens: Float32Array[];
   readonly detToken: Float32Array;
@@ -102,7 +118,7 @@ async function encodeImages(fixture: ConformanceFixture, target: ConformanceTarg
   const batch = pixels.shape[0]!;
   const cells = visionGrid(config, size) ** 2;
   const embed = config.embed_dim;
-  const model = buildVisionModel(config, fixture.clip, fixture.adapters, settings);
+  const model = buildVisionModel(config, fixture.clip, fixture.adapters, settings, buildOptions(target));
   const out = await runModel(target, model, { [VISION_INPUT]: pixels });
   return {
     segTokens: settings.levels.map((_, k) => floats(out, segTokensOutput(k), [batch, cells, embed])),
@@ -114,7 +130,7 @@ async function textAnchors(fixture: ConformanceFixture, target: ConformanceTarge
   const { config, settings, normalCount, abnormalCount } = fixture;
   const prompts = normalCount + abnormalCount;
   const tokens = goldenTensor(fixture, 'prompt_tokens', 'I64', [prompts, config.text_cfg.context_length]);
-  const model = buildTextModel(config, fixture.clip, adapted ? fixture.adapters : null, settings);
+  const model = buildTextModel(config, fixture.clip, adapted ? fixture.adapters : null, settings, buildOptions(target));
   const out = await runModel(target, model, { [TEXT_INPUT]: tokens });
   const embeds = floats(out, TEXT_OUTPUT, [prompts, config.embed_dim]);
   return computeTextAnchors(embeds, config.embed_dim, normalCount, abnormalCount);
@@ -211,6 +227,7 @@ export async function runConformanceSuite(
   return {
     backend: target.backend.name,
     device: target.device,
+    fusedAttention: buildOptions(target).fusedAttention ?? false,
     results,
     passed: results.length === CONFORMANCE_CASES.length && results.every((r) => r.passed),
     milliseconds: now() - started,
@@ -225,5 +242,6 @@ export function formatConformanceReport(report: ConformanceReport): string {
     const measured = Number.isNaN(r.maxError) ? 'not run' : r.maxError.toExponential(2);
     return `${verdict} ${r.id.padEnd(width)}  max error ${measured.padEnd(9)} tolerance ${r.tolerance.toExponential(0)}${r.error ? `  (${r.error})` : ''}`;
   });
-  return [`conformance ${report.backend}/${report.device}: ${report.passed ? 'passed' : 'FAILED'} in ${Math.round(report.milliseconds)} ms`, ...lines].join('\n');
+  const build = report.fusedAttention ? ', fused attention' : '';
+  return [`conformance ${report.backend}/${report.device}${build}: ${report.passed ? 'passed' : 'FAILED'} in ${Math.round(report.milliseconds)} ms`, ...lines].join('\n');
 }

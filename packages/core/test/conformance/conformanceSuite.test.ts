@@ -20,6 +20,9 @@ interface Tampering {
   readonly output?: (name: string, data: Float32Array) => void;
   /** Text-model sessions fail to run. */
   readonly failText?: boolean;
+  /** The backend asks for fused attention; every model it is given is recorded. */
+  readonly fusedAttention?: boolean;
+  readonly models?: Uint8Array[];
 }
 
 /** A backend on onnxruntime-node (through the graph tests' runner) whose results can be tampered with. */
@@ -27,8 +30,10 @@ function tamperedBackend(tampering: Tampering): Backend {
   return {
     name: 'tampered',
     devices: ['cpu'],
+    ...(tampering.fusedAttention === undefined ? {} : { modelPreferences: () => ({ fusedAttention: tampering.fusedAttention }) }),
     async init() {},
     async createSession(model) {
+      tampering.models?.push(model.model);
       return {
         inputNames: [],
         outputNames: [],
@@ -96,6 +101,18 @@ describe('conformance suite', () => {
     expect(result(report, 'vision.seg_tokens').passed).toBe(true);
     expect(report.passed).toBe(false);
     expect(formatConformanceReport(report)).toMatch(/FAIL text\.anchors_plain +max error not run .*\(text session exploded\)/);
+  });
+
+  it('builds the models as the pipeline does for the backend: fused attention when it asks for it', async () => {
+    const opsOf = (model: Uint8Array): boolean => new TextDecoder('latin1').decode(model).includes('MultiHeadAttention');
+    for (const fusedAttention of [true, false]) {
+      const models: Uint8Array[] = [];
+      const report = await run({ fusedAttention, models });
+      expect(report.fusedAttention).toBe(fusedAttention);
+      expect(report.passed).toBe(true);
+      expect(models).toHaveLength(3);
+      expect(models.map(opsOf)).toEqual([fusedAttention, fusedAttention, fusedAttention]);
+    }
   });
 
   it('names the fixture file when its bytes are not what the suite expects', () => {
