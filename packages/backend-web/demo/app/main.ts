@@ -1,6 +1,6 @@
 // The demo page: pick a model (files or URLs), an image, a class name and a domain; see the
 // anomaly heatmap and the image score. Everything runs in this tab (WebGPU, or wasm).
-import type { AnomalyDetector, Detection, DetectorModel, Domain, RawImage } from '@aaclip/core';
+import type { AnomalyDetector, Detection, Domain, RawImage } from '@aaclip/core';
 import { configureWebRuntime, decodeImageBlob, detectorModelFromBytes, requestWebGpuAdapter } from '@aaclip/backend-web';
 import { byId, formatBytes } from './dom.js';
 import { drawView, heatmapCanvas } from './heatmapOverlay.js';
@@ -55,7 +55,8 @@ const el = {
 // onnxruntime-web's wasm runtime is served beside the page (see serveDemo.mjs).
 configureWebRuntime({ wasmPaths: new URL('ort/', document.baseURI).href });
 
-let model: DetectorModel | null = null;
+/** Where the loaded model came from (kept to restart it when the settings change). */
+let loadedSource: ModelSource | null = null;
 let detector: AnomalyDetector | null = null;
 /** Settings the running detector was made with; a change of domain or size needs a new one. */
 let detectorKey = '';
@@ -67,7 +68,7 @@ function setState(state: PageState): void {
   document.body.dataset.state = state;
   const busy = state === 'loading' || state === 'running' || state === 'starting';
   el.loadModel.disabled = busy;
-  el.detect.disabled = busy || !model || !image;
+  el.detect.disabled = busy || !loadedSource || !image;
 }
 
 function showError(err: unknown): void {
@@ -140,30 +141,44 @@ function currentSettings(): { imageSize: number; domain: Domain } {
   return { imageSize, domain: el.domain.value === 'medical' ? 'medical' : 'industrial' };
 }
 
-/** (Re)starts the detector for the current settings; the model files stay in memory. */
-async function ensureDetector(): Promise<AnomalyDetector> {
-  if (!model) throw new Error('Load a model first.');
+/**
+ * Reads the model from its source and starts a detector for the current settings. The page keeps
+ * no weights: the detector holds the model in the runtime only, and a change of settings reads
+ * the source again (picked files from disk, URLs from the network).
+ */
+async function startFromSource(source: ModelSource): Promise<AnomalyDetector> {
   const settings = currentSettings();
   const choice = el.deviceChoice.value as DeviceChoice;
-  const key = JSON.stringify([settings, choice]);
-  if (detector && detectorKey === key) return detector;
-  if (detector) {
-    await detector.dispose();
-    detector = null;
-  }
-  const started = await startDetector(
+  const started = performance.now();
+  const bytes = await readModelSource(source, (label, loaded, total) =>
+    showProgress(`${label}: ${formatBytes(loaded)}${total ? ` of ${formatBytes(total)}` : ''}`, total ? loaded / total : undefined),
+  );
+  showProgress('reading tensors…', undefined);
+  const model = await detectorModelFromBytes(bytes);
+  if (detector) await detector.dispose();
+  detector = null;
+  const next = await startDetector(
     model,
     settings,
     choice,
     (stage) => showProgress(`${stage}…`, undefined),
     (reason) => showProgress(`WebGPU could not hold the model (${reason}); using wasm…`, undefined),
   );
-  detector = started;
-  detectorKey = key;
-  handle.device = started.device;
-  el.device.textContent = started.device === 'webgpu' ? 'WebGPU' : 'WebAssembly (wasm)';
-  hideProgress(`Model ready on ${started.device} (${settings.imageSize}×${settings.imageSize}, ${settings.domain}).`);
-  return started;
+  detector = next;
+  detectorKey = JSON.stringify([settings, choice]);
+  handle.device = next.device;
+  el.device.textContent = next.device === 'webgpu' ? 'WebGPU' : 'WebAssembly (wasm)';
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  hideProgress(`Model ready on ${next.device} (${settings.imageSize}×${settings.imageSize}, ${settings.domain}). Loaded in ${seconds} s.`);
+  return next;
+}
+
+/** The detector for the current settings, restarted from the model's source when they changed. */
+async function currentDetector(): Promise<AnomalyDetector> {
+  if (!loadedSource) throw new Error('Load a model first.');
+  const key = JSON.stringify([currentSettings(), el.deviceChoice.value]);
+  if (detector && detectorKey === key) return detector;
+  return startFromSource(loadedSource);
 }
 
 async function loadModel(): Promise<void> {
@@ -171,22 +186,16 @@ async function loadModel(): Promise<void> {
   setState('loading');
   try {
     const source = modelSource();
-    const started = performance.now();
-    const bytes = await readModelSource(source, (label, loaded, total) =>
-      showProgress(`${label}: ${formatBytes(loaded)}${total ? ` of ${formatBytes(total)}` : ''}`, total ? loaded / total : undefined),
-    );
-    showProgress('reading tensors…', undefined);
+    loadedSource = null;
+    await startFromSource(source);
+    loadedSource = source;
+  } catch (err) {
     if (detector) await detector.dispose();
     detector = null;
-    model = await detectorModelFromBytes(bytes);
-    await ensureDetector();
-    el.loadStatus.textContent += ` Loaded in ${((performance.now() - started) / 1000).toFixed(1)} s.`;
-  } catch (err) {
-    model = null;
     hideProgress('No model loaded.');
     showError(err);
   } finally {
-    setState(model ? 'ready' : 'idle');
+    setState(loadedSource ? 'ready' : 'idle');
   }
 }
 
@@ -215,7 +224,7 @@ async function detect(): Promise<void> {
   clearError();
   setState('running');
   try {
-    const current = await ensureDetector();
+    const current = await currentDetector();
     const className = el.className.value.trim();
     if (!className) throw new Error('Give the class name (e.g. "bottle").');
     const started = performance.now();
@@ -230,7 +239,7 @@ async function detect(): Promise<void> {
   } catch (err) {
     showError(err);
   } finally {
-    setState(model ? 'ready' : 'idle');
+    setState(loadedSource ? 'ready' : 'idle');
   }
 }
 

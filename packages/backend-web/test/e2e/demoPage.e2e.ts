@@ -237,6 +237,16 @@ describe('demo page in Chromium', () => {
       await expectMatchesNode(detection, fixtureFile('images/img2.png'));
       await page.screenshot({ path: path.join(outputDir, 'demo-wasm-url.png'), fullPage: true });
 
+      // Another domain restarts the model from its URLs with the medical blur: same image score
+      // (the blur only smooths the maps), another map.
+      await page.selectOption('#domain', 'medical');
+      await page.click('#detect');
+      expect((await settled(page)).lastError).toBeNull();
+      expect(await page.textContent('#load-status')).toMatch(/^Model ready on wasm \(48×48, medical\)/);
+      const medical = await lastDetection(page);
+      expect(Math.abs(medical.imageScore - detection.imageScore)).toBeLessThan(1e-6);
+      expect(maxAbsError(medical.anomalyMap, detection.anomalyMap)).toBeGreaterThan(1e-3);
+
       await page.fill('#weights-url', `${server.url}files/fixture/missing.safetensors`);
       await page.click('#load-model');
       expect((await settled(page)).lastError).toBe(`${server.url}files/fixture/missing.safetensors: the server answered HTTP 404 Not Found`);
