@@ -1,4 +1,7 @@
 import { AaclipError } from '@aaclip/core';
+// Register the runtime backends: node (priority 2) before web (wasm/webgpu, priority 1).
+import '@aaclip/backend-node';
+import '@aaclip/backend-web';
 import { commands } from './commands/index.js';
 
 function topLevelHelp(): string {

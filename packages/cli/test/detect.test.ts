@@ -126,6 +126,14 @@ describe('aaclip detect on the fixture model', () => {
     expect(maxAbsDiff(a, goldenMap(2))).toBeLessThan(NO_RESIZE_MAP_TOL);
   });
 
+  it('gives the same map on the web backend (wasm) as the golden one', async () => {
+    const web = await aaclip('detect', ...MODEL_FLAGS, '--adapters', fixtureFile('adapters.safetensors'), '--backend', 'web', '--device', 'wasm',
+      '--out', path.join(work, 'web'), IMAGES[2]!);
+    expect(web.code).toBe(0);
+    const map = (await readTensors(path.join(work, 'web', 'maps.safetensors'))).get(IMAGES[2]!)!.data as Float32Array;
+    expect(maxAbsDiff(map, goldenMap(2))).toBeLessThan(NO_RESIZE_MAP_TOL);
+  });
+
   it('runs plain CLIP when no adapters are given', async () => {
     const plain = await aaclip('detect', ...MODEL_FLAGS, '--out', path.join(work, 'plain'), IMAGES[2]!);
     expect(plain.code).toBe(0);

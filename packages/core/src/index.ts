@@ -37,3 +37,4 @@ export * from './pipeline/anomalyDetector.js';
 export * from './testing/maxAbsError.js';
 export * from './testing/conformanceFixture.js';
 export * from './testing/conformance.js';
+export * from './pipeline/detectorModelFromBytes.js';

@@ -2,11 +2,14 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   AaclipError,
-  ClipTokenizer,
-  parseModelConfig,
-  readSafetensors,
-  readTorchCheckpoint,
+  detectorModelFromBytes,
+  parseModelConfigBytes,
+  readWeightsBytes,
+  tokenizerFromBytes,
+  type ClipTokenizer,
   type DetectorModel,
+  type NamedBytes,
+  type ParsedModelConfig,
   type TensorMap,
 } from '@aaclip/core';
 
@@ -58,62 +61,39 @@ async function readBytes(file: string): Promise<Uint8Array> {
   }
 }
 
+const named = async (file: string): Promise<NamedBytes> => ({ name: file, bytes: await readBytes(file) });
+
 /**
  * Reads a weights file: safetensors, or a PyTorch zip checkpoint (.pth/.bin) through the
  * restricted reader that accepts tensors and plain containers only — nothing in it is executed.
  */
 export async function readWeightsFile(file: string): Promise<TensorMap> {
-  const bytes = await readBytes(file);
-  const isZip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
-  if (isZip) return readTorchCheckpoint(bytes, file);
-  return readSafetensors(bytes, file).tensors;
+  return readWeightsBytes(await named(file));
 }
 
 /** Reads the model config (plain open_clip JSON or Hugging Face's open_clip_config.json). */
-export async function readModelConfig(file: string): Promise<ReturnType<typeof parseModelConfig>> {
-  const text = new TextDecoder().decode(await readBytes(file));
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new AaclipError(`not valid JSON (${(err as Error).message})`, file);
-  }
-  return parseModelConfig(json, file);
+export async function readModelConfig(file: string): Promise<ParsedModelConfig> {
+  return parseModelConfigBytes(await named(file));
+}
+
+/** The Hugging Face merges file that goes with a `vocab.json`, if that is what `vocab` is. */
+async function mergesFor(vocab: string): Promise<NamedBytes | undefined> {
+  if (!path.basename(vocab).endsWith('.json')) return undefined;
+  return named(path.join(path.dirname(vocab), 'merges.txt'));
 }
 
 /** Loads the BPE vocabulary: `bpe_simple_vocab_16e6.txt.gz`, its unzipped text, or Hugging Face `vocab.json` (+ `merges.txt` beside it). */
 export async function loadTokenizer(file: string): Promise<ClipTokenizer> {
-  const bytes = await readBytes(file);
-  try {
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b) return await ClipTokenizer.fromGzippedBpe(bytes);
-    if (path.basename(file).endsWith('.json')) {
-      const mergesFile = path.join(path.dirname(file), 'merges.txt');
-      const merges = new TextDecoder().decode(await readBytes(mergesFile));
-      return ClipTokenizer.fromHuggingFace(JSON.parse(new TextDecoder().decode(bytes)) as Record<string, number>, merges);
-    }
-    return ClipTokenizer.fromBpeText(new TextDecoder().decode(bytes));
-  } catch (err) {
-    if (err instanceof AaclipError && err.source) throw err;
-    throw new AaclipError(`not a CLIP BPE vocabulary (${(err as Error).message.split('\n')[0]})`, file);
-  }
+  return tokenizerFromBytes(await named(file), await mergesFor(file));
 }
 
 /** Reads every file of a model into what `AnomalyDetector.create` takes. */
 export async function loadModelFiles(files: ModelFiles): Promise<DetectorModel> {
-  const { model: config, preprocess } = await readModelConfig(files.modelConfig);
-  const weights = await readWeightsFile(files.weights);
-  let adapters: TensorMap | null = null;
-  for (const file of files.adapters) {
-    adapters ??= new Map();
-    for (const [key, tensor] of await readWeightsFile(file)) adapters.set(key, tensor);
-  }
-  const tokenizer = await loadTokenizer(files.vocab);
-  return {
-    config,
-    preprocess,
-    weights,
-    adapters,
-    tokenizer,
-    sources: { weights: files.weights, adapters: files.adapters.join(' + ') },
-  };
+  return detectorModelFromBytes({
+    config: await named(files.modelConfig),
+    weights: await named(files.weights),
+    vocabulary: await named(files.vocab),
+    merges: await mergesFor(files.vocab),
+    adapters: await Promise.all(files.adapters.map(named)),
+  });
 }

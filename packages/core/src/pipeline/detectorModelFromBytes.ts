@@ -1,12 +1,10 @@
-import {
-  AaclipError,
-  ClipTokenizer,
-  parseModelConfig,
-  readSafetensors,
-  readTorchCheckpoint,
-  type DetectorModel,
-  type TensorMap,
-} from '@aaclip/core';
+import { AaclipError } from '../errors/aaclipError.js';
+import { parseModelConfig, type ParsedModelConfig } from '../config/modelConfig.js';
+import type { TensorMap } from '../tensor/tensor.js';
+import { ClipTokenizer } from '../tokenizer/clipTokenizer.js';
+import { readSafetensors } from '../weights/safetensors.js';
+import { readTorchCheckpoint } from '../weights/torchCheckpoint.js';
+import type { DetectorModel } from './anomalyDetector.js';
 
 /** A file's bytes with the name used in error messages (a file name or a URL). */
 export interface NamedBytes {
@@ -20,8 +18,10 @@ export interface ModelFileBytes {
   readonly config: NamedBytes;
   /** open_clip weights: safetensors, or a PyTorch zip checkpoint. */
   readonly weights: NamedBytes;
-  /** `bpe_simple_vocab_16e6.txt.gz` or its unzipped text. */
+  /** `bpe_simple_vocab_16e6.txt.gz`, its unzipped text, or Hugging Face `vocab.json` (with `merges`). */
   readonly vocabulary: NamedBytes;
+  /** Hugging Face `merges.txt`, when `vocabulary` is a `vocab.json`. */
+  readonly merges?: NamedBytes;
   /** AA-CLIP adapters (one safetensors file, or the reference's two .pth files); empty → plain CLIP. */
   readonly adapters: readonly NamedBytes[];
 }
@@ -31,11 +31,13 @@ const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1
 
 /** Tensors of a weights file: safetensors, or a PyTorch zip checkpoint read without executing anything. */
 export async function readWeightsBytes(file: NamedBytes): Promise<TensorMap> {
+  if (file.bytes.length === 0) throw new AaclipError('file is empty', file.name);
   if (isZip(file.bytes)) return readTorchCheckpoint(file.bytes, file.name);
   return readSafetensors(file.bytes, file.name).tensors;
 }
 
-function parseConfig(file: NamedBytes): ReturnType<typeof parseModelConfig> {
+/** The model config from a JSON file: plain open_clip, or Hugging Face's open_clip_config.json. */
+export function parseModelConfigBytes(file: NamedBytes): ParsedModelConfig {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(file.bytes));
@@ -45,12 +47,20 @@ function parseConfig(file: NamedBytes): ReturnType<typeof parseModelConfig> {
   return parseModelConfig(json, file.name);
 }
 
-async function loadTokenizer(file: NamedBytes): Promise<ClipTokenizer> {
+/** The CLIP tokenizer from its vocabulary: the gzipped or plain BPE file, or vocab.json + merges.txt. */
+export async function tokenizerFromBytes(file: NamedBytes, merges?: NamedBytes): Promise<ClipTokenizer> {
   try {
     if (isGzip(file.bytes)) return await ClipTokenizer.fromGzippedBpe(file.bytes, file.name);
     const text = new TextDecoder().decode(file.bytes);
     if (text.trimStart().startsWith('{')) {
-      throw new AaclipError('a Hugging Face vocab.json needs its merges.txt; give bpe_simple_vocab_16e6.txt.gz instead', file.name);
+      if (!merges) throw new AaclipError('a Hugging Face vocab.json needs its merges.txt', file.name);
+      let vocab: Record<string, number>;
+      try {
+        vocab = JSON.parse(text) as Record<string, number>;
+      } catch (err) {
+        throw new AaclipError(`not valid JSON (${err instanceof Error ? err.message : String(err)})`, file.name);
+      }
+      return ClipTokenizer.fromHuggingFace(vocab, new TextDecoder().decode(merges.bytes), file.name);
     }
     return ClipTokenizer.fromBpeText(text, file.name);
   } catch (err) {
@@ -61,14 +71,14 @@ async function loadTokenizer(file: NamedBytes): Promise<ClipTokenizer> {
 
 /** Turns model files held in memory into what `AnomalyDetector.create` takes. */
 export async function detectorModelFromBytes(files: ModelFileBytes): Promise<DetectorModel> {
-  const { model: config, preprocess } = parseConfig(files.config);
+  const { model: config, preprocess } = parseModelConfigBytes(files.config);
   const weights = await readWeightsBytes(files.weights);
   let adapters: TensorMap | null = null;
   for (const file of files.adapters) {
     adapters ??= new Map();
     for (const [key, tensor] of await readWeightsBytes(file)) adapters.set(key, tensor);
   }
-  const tokenizer = await loadTokenizer(files.vocabulary);
+  const tokenizer = await tokenizerFromBytes(files.vocabulary, files.merges);
   return {
     config,
     preprocess,

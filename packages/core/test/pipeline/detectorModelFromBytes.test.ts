@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AaclipError, readSafetensors } from '@aaclip/core';
-import { detectorModelFromBytes, type ModelFileBytes } from '../src/index.js';
-import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { detectorModelFromBytes, type ModelFileBytes } from '../../src/pipeline/detectorModelFromBytes.js';
+import { fixtureFile, vocabPath } from '../../../../test-support/fixture.js';
 
 const file = (path: string, name = path.split('/').at(-1)!) => ({ name, bytes: new Uint8Array(readFileSync(path)) });
 
