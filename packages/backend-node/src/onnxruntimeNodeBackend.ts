@@ -4,7 +4,17 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { AaclipError, type Backend, type BackendSession, type ModelBytes, type ModelPreferences, type SessionOptions, type Tensor } from '@aaclip/core';
+import {
+  AaclipError,
+  GraphBuilder,
+  serializeModel,
+  type Backend,
+  type BackendSession,
+  type ModelBytes,
+  type ModelPreferences,
+  type SessionOptions,
+  type Tensor,
+} from '@aaclip/core';
 import { fromOrtTensor, toOrtTensor } from './tensorConversion.js';
 
 /** How a CUDA user installs onnxruntime-node's CUDA provider (skipped by default, see README). */
@@ -25,6 +35,34 @@ function executionProviders(device: string): ort.InferenceSession.ExecutionProvi
   if (device === 'cuda') return [{ name: 'cuda', deviceId: 0 }];
   if (device === 'webgpu') return ['webgpu'];
   throw new AaclipError(`device "${device}" is not offered by the node backend (devices: ${DEVICES.join(', ')})`);
+}
+
+/**
+ * Runs a one-node model on a device. onnxruntime-node's webgpu (and cuda) providers accept the
+ * request even without hardware and fail only when a session needs it; probing in `init` lets
+ * backend resolution fall back and report the reason.
+ */
+async function probeDevice(device: string): Promise<void> {
+  const g = new GraphBuilder('probe');
+  const x = g.input('x', 'F32', [2]);
+  g.output(g.add(x, x), 'y', 'F32', [2]);
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(serializeModel(g.build()).model, { executionProviders: executionProviders(device), logSeverityLevel: 3 });
+  } catch (err) {
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+    if (message.includes('Failed to get a WebGPU adapter')) {
+      throw new AaclipError('no WebGPU adapter (a GPU with Vulkan drivers is needed; without one, VK_ICD_FILENAMES can point at a software driver such as SwiftShader)');
+    }
+    // Keep the runtime's own words, without its source-file prefix.
+    throw new AaclipError(`the ${device} provider could not start a session (${message.replace(/^\/\S+:\d+ \S+ /, '')})`);
+  }
+  try {
+    const out = await session.run({ x: new ort.Tensor('float32', new Float32Array([1, 2]), [2]) });
+    if ((out['y']?.data as Float32Array | undefined)?.[1] !== 4) throw new AaclipError(`the ${device} provider computed a wrong result`);
+  } finally {
+    await session.release();
+  }
 }
 
 class NodeSession implements BackendSession {
@@ -54,6 +92,7 @@ class NodeSession implements BackendSession {
 
 /** The Node.js backend: onnxruntime-node on cpu, cuda (when its provider is installed) or webgpu. */
 export function createNodeBackend(): Backend {
+  const probes = new Map<string, Promise<void>>();
   return {
     name: 'node',
     devices: DEVICES,
@@ -66,6 +105,14 @@ export function createNodeBackend(): Backend {
       if (device === 'cuda' && !existsSync(path.join(providerDirectory(), 'libonnxruntime_providers_cuda.so'))) {
         throw new AaclipError(CUDA_INSTALL_HINT);
       }
+      if (device !== 'cpu') {
+        let probe = probes.get(device);
+        if (!probe) {
+          probe = probeDevice(device);
+          probes.set(device, probe);
+        }
+        await probe;
+      }
     },
     modelPreferences(device: string): ModelPreferences {
       // onnxruntime's CPU MultiHeadAttention: about half the attention time of MatMul/Softmax/MatMul
@@ -76,6 +123,7 @@ export function createNodeBackend(): Backend {
       const sessionOptions: ort.InferenceSession.SessionOptions = {
         executionProviders: executionProviders(options.device),
         graphOptimizationLevel: 'all',
+        logSeverityLevel: 3, // errors only: node-placement notes are not for users
       };
       if (model.externalData.length === 0) {
         const session = await ort.InferenceSession.create(model.model, sessionOptions);
