@@ -46,7 +46,7 @@ export interface DetectorOptions {
 }
 
 /** Set-up stages, in the order they happen. */
-export type DetectorSetupStage = 'starting backend' | 'validating weights' | 'building vision model' | 'building text model' | 'loading vision model' | 'loading text model' | 'ready';
+export type DetectorSetupStage = 'validating weights' | 'starting backend' | 'building vision model' | 'building text model' | 'loading vision model' | 'loading text model' | 'ready';
 
 /** What the detector keeps of its model once the sessions are loaded: no weights. */
 type RetainedModel = Pick<DetectorModel, 'config' | 'preprocess' | 'tokenizer'>;
@@ -89,10 +89,14 @@ export class AnomalyDetector {
     const progress = options.onProgress ?? (() => {});
     const settings = parseAaclipSettings(options.settings ?? {}, 'settings');
     checkSettingsForModel(settings, model.config, 'settings');
+    progress('validating weights');
+    const sources = { weightsSource: model.sources?.weights ?? 'weights', adaptersSource: model.sources?.adapters ?? 'adapters' };
+    const weights = validateClipWeights(model.config, model.weights, sources.weightsSource);
+    const adapters = model.adapters ? validateAdapters(model.config, settings, model.adapters, sources.adaptersSource) : null;
     progress('starting backend');
     const { backend, device } = await resolveBackend({ backend: options.backend, device: options.device });
     const fusedAttention = options.fusedAttention ?? backend.modelPreferences?.(device).fusedAttention ?? false;
-    const built = buildDetectorModels(model, settings, { fusedAttention }, progress);
+    const built = buildDetectorModels(model.config, weights, adapters, settings, { ...sources, fusedAttention }, progress);
     progress('loading vision model');
     const visionSession = await backend.createSession(built.takeVision(), { device });
     let textSession: BackendSession;
@@ -205,20 +209,17 @@ interface BuiltDetectorModels {
 }
 
 function buildDetectorModels(
-  model: DetectorModel,
+  config: ClipModelConfig,
+  weights: TensorMap,
+  adapters: TensorMap | null,
   settings: AaclipSettings,
-  buildOptions: ModelBuildOptions,
+  options: ModelBuildOptions,
   progress: (stage: DetectorSetupStage) => void,
 ): BuiltDetectorModels {
-  progress('validating weights');
-  const sources = { weightsSource: model.sources?.weights ?? 'weights', adaptersSource: model.sources?.adapters ?? 'adapters' };
-  const weights = validateClipWeights(model.config, model.weights, sources.weightsSource);
-  const adapters = model.adapters ? validateAdapters(model.config, settings, model.adapters, sources.adaptersSource) : null;
-  const options: ModelBuildOptions = { ...buildOptions, ...sources };
   progress('building vision model');
-  let vision: OnnxModel | null = buildVisionModel(model.config, weights, adapters, settings, options);
+  let vision: OnnxModel | null = buildVisionModel(config, weights, adapters, settings, options);
   progress('building text model');
-  let text: OnnxModel | null = buildTextModel(model.config, weights, adapters, settings, options);
+  let text: OnnxModel | null = buildTextModel(config, weights, adapters, settings, options);
   const take = (which: 'vision' | 'text'): OnnxModel => {
     const taken = which === 'vision' ? vision : text;
     if (!taken) throw new Error(`the ${which} model was already taken`);
