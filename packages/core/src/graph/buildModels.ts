@@ -46,9 +46,9 @@ export interface ModelBuildOptions {
    */
   externalDataPath?: string;
   /**
-   * Attention as onnxruntime's fused com.microsoft MultiHeadAttention (faster on CPU; only
-   * onnxruntime runs it). Default false: plain ONNX ops. Backends say whether they want it
-   * (see `Backend.modelPreferences`).
+   * Attention as onnxruntime's fused com.microsoft MultiHeadAttention (on CPU it keeps no
+   * [heads, tokens, tokens] score tensors; only onnxruntime runs it). Default false: plain ONNX
+   * ops. Backends say whether they want it (see `Backend.modelPreferences`).
    */
   fusedAttention?: boolean;
   /** Names the CLIP weights in error messages (e.g. their file name). */
