@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aaclip } from './runCli.js';
 
 let work: string;
 beforeAll(async () => {
@@ -13,20 +13,6 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** Runs `aaclip <argv>` in-process and captures its exit code and output. */
-async function aaclip(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 describe('aaclip datasets', () => {
   it('documents every sub-command and flag in --help', async () => {

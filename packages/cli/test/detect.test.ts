@@ -1,9 +1,9 @@
 import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors, writeSafetensors, type TensorMap } from '@aaclip/core';
-import { main } from '../src/main.js';
+import { aaclip } from './runCli.js';
 import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
 
 // Tolerances of the fixture README for `aaclip detect` on the PNG files.
@@ -27,20 +27,6 @@ async function readTensors(file: string): Promise<TensorMap> {
   return readSafetensors(new Uint8Array(await readFile(file)), file).tensors;
 }
 
-/** Runs `aaclip <argv>` in-process and captures its exit code and output. */
-async function aaclip(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 function goldenMap(i: number): Float32Array {
   const all = golden.get('anomaly_map')!.data as Float32Array;

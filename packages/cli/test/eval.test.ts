@@ -3,10 +3,10 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateClass, METRIC_NAMES, readClassMaps } from '@aaclip/eval';
 import type { MetricsJson } from '@aaclip/eval';
-import { main } from '../src/main.js';
+import { aaclip } from './runCli.js';
 import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
 
 const MODEL_FLAGS = [
@@ -21,20 +21,6 @@ const SIZE = 48;
 let work: string;
 let root: string;
 
-/** Runs `aaclip <argv>` in-process and captures its exit code and output. */
-async function aaclip(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 /** A 40×40 RGB picture: a smooth gradient with a seed-dependent tint, and a bright square where the defect is. */
 async function writePicture(file: string, seed: number, defect: [number, number, number] | null): Promise<void> {
