@@ -37,7 +37,7 @@ function bmp(opts: {
       const p = opts.pixelBytes(x, y);
       if (typeof p === 'number') {
         const bit = x * bpp;
-        out[row + (bit >> 3)] |= p << (8 - bpp - (bit & 7));
+        out[row + (bit >> 3)]! |= p << (8 - bpp - (bit & 7));
       } else {
         out.set(p, row + (x * bpp) / 8);
       }

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { AaclipError } from '@aaclip/core';
 import { readImageHeader } from '../src/index.js';
@@ -18,12 +18,12 @@ function errorOf(fn: () => unknown): AaclipError {
 
 describe('readImageHeader', () => {
   it.each([
-    ['png', (s: sharp.Sharp) => s.png()],
-    ['jpeg', (s: sharp.Sharp) => s.jpeg()],
-    ['jpeg', (s: sharp.Sharp) => s.jpeg().withExif({ IFD0: { Copyright: 'x'.repeat(3000) } })],
-    ['gif', (s: sharp.Sharp) => s.gif()],
-    ['webp', (s: sharp.Sharp) => s.webp({ lossless: false })],
-    ['webp', (s: sharp.Sharp) => s.webp({ lossless: true })],
+    ['png', (s: Sharp) => s.png()],
+    ['jpeg', (s: Sharp) => s.jpeg()],
+    ['jpeg', (s: Sharp) => s.jpeg().withExif({ IFD0: { Copyright: 'x'.repeat(3000) } })],
+    ['gif', (s: Sharp) => s.gif()],
+    ['webp', (s: Sharp) => s.webp({ lossless: false })],
+    ['webp', (s: Sharp) => s.webp({ lossless: true })],
   ] as const)('reads the size of a %s file from its header', async (format, encode) => {
     for (const [width, height] of [
       [37, 91],

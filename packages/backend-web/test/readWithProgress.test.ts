@@ -5,7 +5,7 @@ import { AaclipError } from '@aaclip/core';
 import { fetchWithProgress, readBlobWithProgress } from '../src/index.js';
 import { seeded } from './tinyModel.js';
 
-const payload = new Uint8Array(seeded(300_000, 9).buffer); // 1.2 MB, several stream chunks
+const payload = new Uint8Array(seeded(300_000, 9).buffer as ArrayBuffer); // 1.2 MB, several stream chunks
 
 function progressLog(): { calls: [number, number | undefined][]; onProgress: (loaded: number, total: number | undefined) => void } {
   const calls: [number, number | undefined][] = [];

@@ -7,8 +7,8 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 
 export interface SerializedForTest {
-  model: Uint8Array;
-  externalData: { path: string; data: Uint8Array }[];
+  readonly model: Uint8Array;
+  readonly externalData: readonly { readonly path: string; readonly data: Uint8Array }[];
 }
 
 export type Feeds = Record<string, ort.Tensor>;
