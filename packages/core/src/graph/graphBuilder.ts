@@ -209,24 +209,6 @@ export class GraphBuilder {
   }
 
   /**
-   * `x @ Wᵀ (+ bias)` with W [out, in] as in PyTorch. A Tensor weight is stored pre-transposed as
-   * an initializer named after `name`; a value name is transposed in the graph (use that for
-   * weights a training pass will treat as parameters).
-   */
-  linear(x: string, weight: Tensor | string, bias?: Tensor | string, name = 'linear'): string {
-    let wt: string;
-    if (typeof weight === 'string') {
-      wt = this.transpose(weight, [1, 0], `${name}.weight_t`);
-    } else {
-      wt = this.initializer(transposeMatrix(weight, name), `${name}.weight_t`);
-    }
-    const product = this.matmul(x, wt, `${name}.matmul`);
-    if (bias === undefined) return product;
-    const b = typeof bias === 'string' ? bias : this.initializer(bias, `${name}.bias`);
-    return this.add(product, b, `${name}.out`);
-  }
-
-  /**
    * A PyTorch Linear on the rows of a 2-D `x` [rows, in]: `x @ Wᵀ (+ bias)` as one
    * Gemm(transB = 1). W [out, in] stays in PyTorch layout (no transposed copy, and a weight given
    * as a value name is read as it is, so a training pass finds it under its own name); the bias
@@ -266,27 +248,4 @@ export class GraphBuilder {
       initializers: new Map(this.initializers),
     };
   }
-}
-
-/** A 2-D float32 tensor transposed ([r, c] → [c, r]). */
-export function transposeMatrix(t: Tensor, name: string): Tensor {
-  const [rows, cols] = t.shape;
-  if (t.shape.length !== 2 || rows === undefined || cols === undefined) {
-    throw new AaclipError(`expected a matrix, got shape ${shapeToString(t.shape)}`, name);
-  }
-  if (!(t.data instanceof Float32Array)) throw new AaclipError(`expected F32 data, got ${t.dtype}`, name);
-  const src = t.data;
-  const out = new Float32Array(rows * cols);
-  // Tiled so both the reads and the writes stay in cache for large weight matrices.
-  const tile = 32;
-  for (let r0 = 0; r0 < rows; r0 += tile) {
-    const r1 = Math.min(rows, r0 + tile);
-    for (let c0 = 0; c0 < cols; c0 += tile) {
-      const c1 = Math.min(cols, c0 + tile);
-      for (let r = r0; r < r1; r++) {
-        for (let c = c0; c < c1; c++) out[c * rows + r] = src[r * cols + c]!;
-      }
-    }
-  }
-  return { dtype: 'F32', shape: [cols, rows], data: out };
 }
