@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { AaclipError, AnomalyDetector, writeSafetensors, type Detection, type TensorMap } from '@aaclip/core';
-import { decodeImageFile, loadModelFiles, writeFileAtomic } from '@aaclip/backend-node';
+import { AaclipError, writeSafetensors, type Detection, type TensorMap } from '@aaclip/core';
+import { decodeImageFile, writeFileAtomic } from '@aaclip/backend-node';
 import type { Command } from './command.js';
 import { MODEL_OPTION_SPECS, MODEL_OPTIONS_HELP, resolveModelOptions } from '../options/modelOptions.js';
 import { createProgress } from '../output/progress.js';
+import { startDetector } from '../options/startDetector.js';
 import { renderOverlayPng } from '../output/heatmapPng.js';
 
 const USAGE = `Usage: aaclip detect [model options] [--class-name <text>] --out <dir> <image...>
@@ -57,15 +58,7 @@ export const detectCommand: Command = {
     const className = values['class-name'] ?? 'object';
     const choice = await resolveModelOptions(values);
     const progress = createProgress(process.stderr);
-    // The loaded weights are passed straight in and not kept here: once the detector has loaded
-    // its sessions nothing references them and their memory can be freed.
-    const detector = await AnomalyDetector.create(await loadModelFiles(choice.files), {
-      settings: choice.settings,
-      backend: choice.backend,
-      device: choice.device,
-      batchSize: choice.batchSize,
-      onProgress: (stage) => progress.status(`model: ${stage}`),
-    });
+    const detector = await startDetector(choice, progress);
     const names = overlayNames(positionals);
     const scored: ScoredImage[] = [];
     const failures: string[] = [];

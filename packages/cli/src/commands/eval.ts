@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AaclipError, AnomalyDetector, parseAaclipSettings } from '@aaclip/core';
-import { loadModelFiles } from '@aaclip/backend-node';
 import { loadDataset, loadDatasetPlugins } from '@aaclip/datasets';
 import { evaluateDataset, formatPercent, meanMetrics, METRIC_NAMES } from '@aaclip/eval';
 import type { EvaluationClass, MapDetector } from '@aaclip/eval';
 import type { Command } from './command.js';
 import { MODEL_OPTION_SPECS, MODEL_OPTIONS_HELP, parsePositiveInt, resolveModelOptions } from '../options/modelOptions.js';
 import { createProgress } from '../output/progress.js';
+import { startDetector } from '../options/startDetector.js';
 import { DATASET_OPTION_SPECS, DATASET_OPTIONS_HELP, datasetOptions } from '../options/datasetOptions.js';
 
 const USAGE = `Usage: aaclip eval --dataset <kind> --root <dir> [model options] [--classes a,b] --out <dir>
@@ -94,15 +94,7 @@ export const evalCommand: Command = {
     const progress = createProgress(process.stderr);
     let detector: AnomalyDetector | null = null;
     const makeDetector = async (): Promise<MapDetector> => {
-      progress.status('model: reading files');
-      const model = await loadModelFiles(choice.files);
-      detector = await AnomalyDetector.create(model, {
-        settings: { ...choice.settings, domain },
-        backend: choice.backend,
-        device: choice.device,
-        batchSize: choice.batchSize,
-        onProgress: (stage) => progress.status(`model: ${stage}`),
-      });
+      detector = await startDetector(choice, progress, { domain });
       return detector;
     };
 
