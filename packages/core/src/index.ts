@@ -14,6 +14,7 @@ export * from './preprocess/preprocessImage.js';
 export * from './config/modelConfig.js';
 export * from './config/aaclipSettings.js';
 export * from './config/promptSet.js';
+export * from './config/trainingSettings.js';
 export * from './config/zodIssue.js';
 export * from './graph/ir.js';
 export * from './graph/graphBuilder.js';
