@@ -28,21 +28,32 @@ export function causalMask(length: number): Float32Array {
   return mask;
 }
 
-export function buildTextGraph(
-  cfg: ClipModelConfig,
-  clip: TensorMap,
-  adapters: TensorMap | null,
-  settings: AaclipSettings,
-  sources: WeightSources = DEFAULT_WEIGHT_SOURCES,
-  options: TowerGraphOptions = {},
-): Graph {
-  const g = new GraphBuilder('aaclip_text');
+/** Where the text tower reads its inputs and weights when appended to a graph. */
+export interface TextTowerSources {
+  cfg: ClipModelConfig;
+  /** The open_clip text tensors (float32, shapes checked). */
+  clip: TensorMap;
+  /** The AA-CLIP text adapters, or null for plain CLIP (text_projection). */
+  adapters: TensorMap | null;
+  settings: AaclipSettings;
+  sources?: WeightSources;
+  options?: TowerGraphOptions;
+}
+
+/**
+ * Appends the text tower to `g`, reading token ids from the int64 value `ids` [n, context_length];
+ * returns the value holding the (unnormalised) text embeddings [n, embed]. Weights become
+ * initializers named by their state-dict keys (adapters under `textAdapterKey`), so a loss graph
+ * built on the same builder keeps the trainable weights findable.
+ */
+export function appendTextTower(g: GraphBuilder, ids: string, tower: TextTowerSources): string {
+  const { cfg, clip, adapters, settings } = tower;
+  const sources = tower.sources ?? DEFAULT_WEIGHT_SOURCES;
+  const options = tower.options ?? {};
   const w = new TowerWeights(g, clip, sources.clip);
   const a = adapters ? new TowerWeights(g, adapters, sources.adapters) : null;
   const { width, heads, layers, context_length: length } = cfg.text_cfg;
-  const embed = cfg.embed_dim;
 
-  const ids = g.input(TEXT_INPUT, 'I64', ['n', length]);
   const embedded = g.gather(w.value('token_embedding.weight'), ids, 0, 'token_embeds');
   // The residual stream is 2-D, [n·L, width] (see transformerBlock).
   let x = g.reshape(g.add(embedded, w.value('positional_embedding'), 'positioned'), [-1, width], 'token_rows');
@@ -72,13 +83,26 @@ export function buildTextGraph(
   const eotToken = g.reshape(g.matmul(oneHot, sequences), [0, width], 'eot_token'); // [n, W]
   const normed = layerNorm(g, eotToken, w, 'ln_final');
 
-  const projected = a
+  return a
     ? g.leakyRelu(
         g.linearRows(normed, a.value(textAdapterKey(settings.textAdaptUntil)), undefined, `text_adapter.${settings.textAdaptUntil}`),
         settings.adapterLeakySlope,
         'adapted_projection',
       )
     : g.matmul(normed, w.value('text_projection'), 'text_projection_out');
-  g.output(projected, TEXT_OUTPUT, 'F32', ['n', embed]);
+}
+
+export function buildTextGraph(
+  cfg: ClipModelConfig,
+  clip: TensorMap,
+  adapters: TensorMap | null,
+  settings: AaclipSettings,
+  sources: WeightSources = DEFAULT_WEIGHT_SOURCES,
+  options: TowerGraphOptions = {},
+): Graph {
+  const g = new GraphBuilder('aaclip_text');
+  const ids = g.input(TEXT_INPUT, 'I64', ['n', cfg.text_cfg.context_length]);
+  const embeds = appendTextTower(g, ids, { cfg, clip, adapters, settings, sources, options });
+  g.output(embeds, TEXT_OUTPUT, 'F32', ['n', cfg.embed_dim]);
   return g.build();
 }

@@ -48,20 +48,40 @@ export interface TowerGraphOptions {
   fusedAttention?: boolean;
 }
 
+/** Where the vision tower reads its weights when appended to a graph. */
+export interface VisionTowerSources {
+  cfg: ClipModelConfig;
+  /** The open_clip vision tensors (float32, shapes checked). */
+  clip: TensorMap;
+  /** The AA-CLIP image adapters, or null for plain CLIP. */
+  adapters: TensorMap | null;
+  settings: AaclipSettings;
+  sources?: WeightSources;
+  options?: TowerGraphOptions;
+  /**
+   * A batch size fixed at build time (training graphs): the class token is then expanded to a
+   * constant shape instead of one read from the input at run time.
+   */
+  batch?: number;
+}
+
+/** The values the appended vision tower produces. */
+export interface VisionTowerValues {
+  /** Per level, the L2-normalised patch tokens [batch, g², embed]. */
+  segTokens: string[];
+  /** The detection token [batch, embed]. */
+  det: string;
+}
+
 /**
- * Builds the vision graph. `clip` holds the open_clip tensors (float32, shapes checked);
- * `adapters` the AA-CLIP adapters, or null for plain CLIP.
+ * Appends the vision tower to `g`, reading `pixels` [batch, 3, S, S] (S = settings.imageSize).
+ * Weights become initializers named by their state-dict keys (adapters under imageAdapterKey,
+ * segProjKey, DET_PROJ_KEY), so a loss graph built on the same builder keeps them findable.
  */
-export function buildVisionGraph(
-  cfg: ClipModelConfig,
-  clip: TensorMap,
-  adapters: TensorMap | null,
-  settings: AaclipSettings,
-  sources: WeightSources = DEFAULT_WEIGHT_SOURCES,
-  options: TowerGraphOptions = {},
-): Graph {
-  const fusedAttention = options.fusedAttention ?? false;
-  const g = new GraphBuilder('aaclip_vision');
+export function appendVisionTower(g: GraphBuilder, pixels: string, tower: VisionTowerSources): VisionTowerValues {
+  const { cfg, clip, adapters, settings } = tower;
+  const sources = tower.sources ?? DEFAULT_WEIGHT_SOURCES;
+  const fusedAttention = tower.options?.fusedAttention ?? false;
   const w = new TowerWeights(g, clip, sources.clip);
   const a = adapters ? new TowerWeights(g, adapters, sources.adapters) : null;
   const { width, patch_size: patch, layers } = cfg.vision_cfg;
@@ -70,8 +90,6 @@ export function buildVisionGraph(
   const grid = visionGrid(cfg, size, 'settings.imageSize');
   const tokens = grid * grid;
   const embed = cfg.embed_dim;
-
-  const pixels = g.input(VISION_INPUT, 'F32', ['batch', 3, size, size]);
 
   // conv1 with stride = kernel = patch is a matrix product over non-overlapping patches:
   // [B, 3, g·p, g·p] → [B, 3, g, p, g, p] → [B, g, g, 3, p, p] → [B, g², 3p²] @ W[width, 3p²]ᵀ.
@@ -90,7 +108,8 @@ export function buildVisionGraph(
     { dtype: 'F32', shape: [1, 1, width], data: w.tensor('visual.class_embedding').data },
     'visual.class_embedding',
   );
-  const clsShape = g.concat([g.shape(pixels, 0, 1), g.int64s([1, width])], 0, 'cls_shape');
+  const clsShape =
+    tower.batch === undefined ? g.concat([g.shape(pixels, 0, 1), g.int64s([1, width])], 0, 'cls_shape') : g.int64s([tower.batch, 1, width]);
   const withCls = g.concat([g.expand(classToken, clsShape, 'cls_tokens'), patchEmbeds], 1, 'tokens');
 
   const pos = interpolatePositionEmbedding(w.tensor('visual.positional_embedding'), grid);
@@ -125,12 +144,11 @@ export function buildVisionGraph(
     }
   }
 
-  taps.forEach((tap, k) => {
+  const segTokens = taps.map((tap, k) => {
     const projected = a
       ? g.linearRows(tap, a.value(segProjKey(k)), undefined, `image_adapter.seg_proj.${k}`)
       : g.matmul(tap, w.value('visual.proj'), `level_${k}.proj`);
-    const normalized = g.l2Normalize(projected, -1);
-    g.output(g.reshape(normalized, [-1, tokens, embed], `level_${k}.tokens`), segTokensOutput(k), 'F32', ['batch', tokens, embed]);
+    return g.reshape(g.l2Normalize(projected, -1), [-1, tokens, embed], `level_${k}.tokens`);
   });
 
   let det: string;
@@ -141,6 +159,27 @@ export function buildVisionGraph(
     const cls = g.gather(g.reshape(x, [-1, sequence, width], 'final_sequences'), g.int64Scalar(0), 1, 'cls_final');
     det = g.l2Normalize(g.matmul(layerNorm(g, cls, w, 'visual.ln_post'), w.value('visual.proj')), -1);
   }
-  g.output(det, DET_TOKEN_OUTPUT, 'F32', ['batch', embed]);
+  return { segTokens, det };
+}
+
+/**
+ * Builds the vision graph. `clip` holds the open_clip tensors (float32, shapes checked);
+ * `adapters` the AA-CLIP adapters, or null for plain CLIP.
+ */
+export function buildVisionGraph(
+  cfg: ClipModelConfig,
+  clip: TensorMap,
+  adapters: TensorMap | null,
+  settings: AaclipSettings,
+  sources: WeightSources = DEFAULT_WEIGHT_SOURCES,
+  options: TowerGraphOptions = {},
+): Graph {
+  const g = new GraphBuilder('aaclip_vision');
+  const size = settings.imageSize;
+  const pixels = g.input(VISION_INPUT, 'F32', ['batch', 3, size, size]);
+  const { segTokens, det } = appendVisionTower(g, pixels, { cfg, clip, adapters, settings, sources, options });
+  const tokens = visionGrid(cfg, size, 'settings.imageSize') ** 2;
+  segTokens.forEach((value, k) => g.output(value, segTokensOutput(k), 'F32', ['batch', tokens, cfg.embed_dim]));
+  g.output(det, DET_TOKEN_OUTPUT, 'F32', ['batch', cfg.embed_dim]);
   return g.build();
 }
