@@ -3,12 +3,14 @@
 import type { AaclipSettings } from '../config/aaclipSettings.js';
 import { checkSettingsForModel } from '../config/aaclipSettings.js';
 import type { ClipModelConfig } from '../config/modelConfig.js';
+import { TextStageSettings } from '../config/trainingSettings.js';
 import type { TensorMap } from '../tensor/tensor.js';
 import { adapterWeightShapes, checkTensorShapes, clipWeightShapes, stripCommonPrefix } from '../weights/clipWeights.js';
 import type { ExpectedShapes } from '../weights/clipWeights.js';
 import type { Graph } from './ir.js';
 import { serializeModel, type ExternalDataLayout } from './onnx/serializeModel.js';
 import { positionEmbeddingGrid } from './towers/positionEmbedding.js';
+import { CLS_EMBEDDING_OUTPUT, buildSurgeryGraph, surgeryFeaturesOutput } from './towers/surgeryTower.js';
 import { TEXT_INPUT, TEXT_OUTPUT, buildTextGraph } from './towers/textTower.js';
 import {
   DEFAULT_WEIGHT_SOURCES,
@@ -75,8 +77,9 @@ function onlyTower(shapes: ExpectedShapes, vision: boolean): ExpectedShapes {
  * The CLIP tensors one tower reads, float32, shapes checked against the config. The vision
  * position embedding may be at any square grid (a config given at the run size still reads a
  * checkpoint trained at its native size): its grid is taken from the tensor itself.
+ * `vision` picks the tower (true: the `visual.*` tensors, false: the text tower's).
  */
-function checkedClipWeights(cfg: ClipModelConfig, weights: TensorMap, vision: boolean, source: string): TensorMap {
+export function checkedClipWeights(cfg: ClipModelConfig, weights: TensorMap, vision: boolean, source: string): TensorMap {
   const tensors = stripCommonPrefix(weights);
   const shapes = onlyTower(clipWeightShapes(cfg), vision);
   const pos = tensors.get(POSITION_EMBEDDING);
@@ -87,7 +90,7 @@ function checkedClipWeights(cfg: ClipModelConfig, weights: TensorMap, vision: bo
   return checkTensorShapes(shapes, tensors, source);
 }
 
-function checkedAdapters(cfg: ClipModelConfig, settings: AaclipSettings, adapters: TensorMap, vision: boolean, source: string): TensorMap {
+export function checkedAdapters(cfg: ClipModelConfig, settings: AaclipSettings, adapters: TensorMap, vision: boolean, source: string): TensorMap {
   const prefix = vision ? 'image_adapter.' : 'text_adapter.';
   const shapes = new Map([...adapterWeightShapes(cfg, settings)].filter(([key]) => key.startsWith(prefix)));
   return checkTensorShapes(shapes, stripCommonPrefix(adapters), source);
@@ -165,6 +168,41 @@ export function buildVisionModel(
   return onnxModelFromGraph(graph, options, 'aaclip-vision.onnx.data');
 }
 
+export interface SurgeryModelBuildOptions extends ModelBuildOptions {
+  /** First V-V block (0-based); default TextStageSettings' `surgeryFromBlock` (the reference's 5). */
+  surgeryFromBlock?: number;
+}
+
+/** The surgery tower as a graph (weights checked against the config), before serialisation. */
+export function buildSurgeryTowerGraph(
+  config: ClipModelConfig,
+  weights: TensorMap,
+  settings: AaclipSettings,
+  options: SurgeryModelBuildOptions = {},
+): Graph {
+  const sources = weightSources(options);
+  checkSettingsForModel(settings, config, 'settings');
+  const clip = checkedClipWeights(config, weights, true, sources.clip);
+  const surgeryFromBlock = options.surgeryFromBlock ?? TextStageSettings.parse({}).surgeryFromBlock;
+  return buildSurgeryGraph(config, clip, settings, { surgeryFromBlock, fusedAttention: options.fusedAttention ?? false }, sources);
+}
+
+/**
+ * AA-CLIP's frozen stage-1 feature CLIP ("surgery": V-V attention from `surgeryFromBlock` on), also
+ * the training-free zero-shot image tower. Input "pixel_values" f32 [batch, 3, S, S]; outputs
+ * "surgery_features_0".."surgery_features_{L−1}" f32 [batch, g², embed] (each token L2-normalised,
+ * plus the CLS embedding) and "cls_embedding" f32 [batch, embed] (plain CLIP's, L2-normalised).
+ */
+export function buildSurgeryVisionModel(
+  config: ClipModelConfig,
+  weights: TensorMap,
+  settings: AaclipSettings,
+  options: SurgeryModelBuildOptions = {},
+): OnnxModel {
+  const graph = buildSurgeryTowerGraph(config, weights, settings, options);
+  return onnxModelFromGraph(graph, options, 'aaclip-surgery.onnx.data');
+}
+
 /**
  * The text tower. Input "input_ids" int64 [n, context_length]; output "text_embeds" f32 [n, embed]
  * (not normalised). `adapters === null` builds plain CLIP (text_projection).
@@ -185,7 +223,7 @@ export function visionOutputNames(levelCount: number): string[] {
   return [...Array.from({ length: levelCount }, (_, k) => segTokensOutput(k)), DET_TOKEN_OUTPUT];
 }
 
-export { DET_TOKEN_OUTPUT, TEXT_INPUT, TEXT_OUTPUT, VISION_INPUT, segTokensOutput };
+export { CLS_EMBEDDING_OUTPUT, DET_TOKEN_OUTPUT, TEXT_INPUT, TEXT_OUTPUT, VISION_INPUT, segTokensOutput, surgeryFeaturesOutput };
 /** Adapter state-dict keys as the towers read them (the reference's module names). */
 export { DET_PROJ_KEY, imageAdapterKey, segProjKey } from './towers/visionTower.js';
 export { textAdapterKey } from './towers/textTower.js';

@@ -32,27 +32,53 @@ export interface BlockSpec {
   fusedAttention?: boolean;
 }
 
+/**
+ * Which of the stacked q, k, v (0, 1, 2) act as query and key; the values are always v. CLIP's
+ * attention is q·kᵀ; CLIP-Surgery's "V-V" attention (AA-CLIP's frozen stage-1 feature CLIP) is v·vᵀ.
+ */
+export interface AttentionRoles {
+  query: 0 | 1 | 2;
+  key: 0 | 1 | 2;
+}
+export const QUERY_KEY_ATTENTION: AttentionRoles = { query: 0, key: 1 };
+export const VALUE_VALUE_ATTENTION: AttentionRoles = { query: 2, key: 2 };
+
 /** Multi-head self-attention on the [batch·tokens, width] stream (already normalised). */
 export function multiHeadAttention(g: GraphBuilder, x: string, weights: TowerWeights, spec: BlockSpec): string {
-  const { prefix, width, heads } = spec;
-  const p = `${prefix}.attn`;
-  const headDim = width / heads;
-  const qkv = g.linearRows(x, weights.value(`${p}.in_proj_weight`), weights.value(`${p}.in_proj_bias`), `${p}.in_proj`); // [B·N, 3W]
-  const context = spec.fusedAttention
-    ? fusedAttentionContext(g, qkv, spec, p)
-    : plainAttentionContext(g, qkv, spec, p, headDim);
+  const qkv = attentionInProjection(g, x, weights, spec);
+  return attentionOutProjection(g, attentionContext(g, qkv, spec), weights, spec);
+}
+
+/** The stacked q, k, v of a normalised stream: in_proj with its bias, [B·N, 3W]. */
+export function attentionInProjection(g: GraphBuilder, x: string, weights: TowerWeights, spec: BlockSpec): string {
+  const p = `${spec.prefix}.attn`;
+  return g.linearRows(x, weights.value(`${p}.in_proj_weight`), weights.value(`${p}.in_proj_bias`), `${p}.in_proj`);
+}
+
+/** The block's out_proj (with bias) on merged heads [B·N, W]. */
+export function attentionOutProjection(g: GraphBuilder, context: string, weights: TowerWeights, spec: BlockSpec): string {
+  const p = `${spec.prefix}.attn`;
   return g.linearRows(context, weights.value(`${p}.out_proj.weight`), weights.value(`${p}.out_proj.bias`), `${p}.out_proj`);
 }
 
+/**
+ * softmax(query·keyᵀ/√head_dim (+ mask))·v per head on the stacked [B·N, 3W] q, k, v; returns the
+ * merged heads [B·N, W] (before out_proj). `name` prefixes the node names.
+ */
+export function attentionContext(g: GraphBuilder, qkv: string, spec: BlockSpec, roles: AttentionRoles = QUERY_KEY_ATTENTION, name = `${spec.prefix}.attn`): string {
+  return spec.fusedAttention ? fusedAttentionContext(g, qkv, spec, roles, name) : plainAttentionContext(g, qkv, spec, roles, name);
+}
+
 /** Scaled dot-product attention in plain ONNX ops; returns the merged heads [B·N, W]. */
-function plainAttentionContext(g: GraphBuilder, qkv: string, spec: BlockSpec, p: string, headDim: number): string {
+function plainAttentionContext(g: GraphBuilder, qkv: string, spec: BlockSpec, roles: AttentionRoles, p: string): string {
   const { width, heads, tokens } = spec;
+  const headDim = width / heads;
   // [B·N, 3W] → [B, N, 3, H, D]; pick q, k, v along axis 2.
   const split = g.reshape(qkv, [-1, tokens, 3, heads, headDim], `${p}.qkv_heads`);
   const part = (i: number, perm: number[], name: string): string =>
     g.transpose(g.gather(split, g.int64Scalar(i), 2), perm, `${p}.${name}`);
-  const q = part(0, [0, 2, 1, 3], 'q'); // [B, H, N, D]
-  const kT = part(1, [0, 2, 3, 1], 'k_t'); // [B, H, D, N]
+  const q = part(roles.query, [0, 2, 1, 3], 'q'); // [B, H, N, D]
+  const kT = part(roles.key, [0, 2, 3, 1], 'k_t'); // [B, H, D, N]
   const v = part(2, [0, 2, 1, 3], 'v'); // [B, H, N, D]
   let scores = g.matmul(g.mul(q, g.scalar(1 / Math.sqrt(headDim))), kT, `${p}.scores`);
   if (spec.attentionMask) scores = g.add(scores, spec.attentionMask, `${p}.masked_scores`);
@@ -61,23 +87,27 @@ function plainAttentionContext(g: GraphBuilder, qkv: string, spec: BlockSpec, p:
   return g.reshape(g.transpose(context, [0, 2, 1, 3]), [-1, width], `${p}.merged`);
 }
 
-/** The same attention as one MultiHeadAttention node on q, k, v [B, N, W]; returns [B·N, W]. */
-function fusedAttentionContext(g: GraphBuilder, qkv: string, spec: BlockSpec, p: string): string {
+/** The same attention as one MultiHeadAttention node on query, key, value [B, N, W]; returns [B·N, W]. */
+function fusedAttentionContext(g: GraphBuilder, qkv: string, spec: BlockSpec, roles: AttentionRoles, p: string): string {
   const { width, heads, tokens } = spec;
-  const [q, k, v] = g.nodeMulti('Split', [g.reshape(qkv, [-1, tokens, 3 * width], `${p}.qkv_rows`), g.int64s([width, width, width])], { axis: attrInt(2) }, { name: `${p}.qkv`, outputs: 3 });
+  const parts = g.nodeMulti('Split', [g.reshape(qkv, [-1, tokens, 3 * width], `${p}.qkv_rows`), g.int64s([width, width, width])], { axis: attrInt(2) }, { name: `${p}.qkv`, outputs: 3 });
   // Inputs: query, key, value, bias (none: in_proj already added it), key_padding_mask, attention_bias [1, 1, N, N].
-  const inputs = [q!, k!, v!];
+  const inputs = [parts[roles.query]!, parts[roles.key]!, parts[2]!];
   if (spec.attentionMask) inputs.push('', '', g.reshape(spec.attentionMask, [1, 1, tokens, tokens], `${p}.mask_4d`));
   const context = g.node('MultiHeadAttention', inputs, { num_heads: attrInt(heads) }, { name: `${p}.context`, domain: MICROSOFT_DOMAIN });
   return g.reshape(context, [-1, width], `${p}.merged`);
 }
 
 export function transformerBlock(g: GraphBuilder, x: string, weights: TowerWeights, spec: BlockSpec): string {
+  const attention = multiHeadAttention(g, layerNorm(g, x, weights, `${spec.prefix}.ln_1`), weights, spec);
+  return mlpResidual(g, g.add(x, attention, `${spec.prefix}.attn_residual`), weights, spec);
+}
+
+/** The block's second half: x + c_proj(GELU(c_fc(ln_2(x)))). */
+export function mlpResidual(g: GraphBuilder, x: string, weights: TowerWeights, spec: BlockSpec): string {
   const { prefix } = spec;
-  const ln = (input: string, which: 'ln_1' | 'ln_2'): string => layerNorm(g, input, weights, `${prefix}.${which}`);
-  const afterAttention = g.add(x, multiHeadAttention(g, ln(x, 'ln_1'), weights, spec), `${prefix}.attn_residual`);
   const hidden = g.linearRows(
-    ln(afterAttention, 'ln_2'),
+    layerNorm(g, x, weights, `${prefix}.ln_2`),
     weights.value(`${prefix}.mlp.c_fc.weight`),
     weights.value(`${prefix}.mlp.c_fc.bias`),
     `${prefix}.mlp.c_fc`,
@@ -88,7 +118,7 @@ export function transformerBlock(g: GraphBuilder, x: string, weights: TowerWeigh
     weights.value(`${prefix}.mlp.c_proj.bias`),
     `${prefix}.mlp.c_proj`,
   );
-  return g.add(afterAttention, mlp, `${prefix}.out`);
+  return g.add(x, mlp, `${prefix}.out`);
 }
 
 /** LayerNorm (eps 1e-5) with the `${prefix}.weight` / `${prefix}.bias` tensors. */
