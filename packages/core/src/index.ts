@@ -39,3 +39,4 @@ export * from './testing/maxAbsError.js';
 export * from './testing/conformanceFixture.js';
 export * from './testing/conformance.js';
 export * from './pipeline/detectorModelFromBytes.js';
+export * from './training/random/seededRandom.js';
