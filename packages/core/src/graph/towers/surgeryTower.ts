@@ -37,26 +37,36 @@ export interface SurgeryGraphOptions extends TowerGraphOptions {
   surgeryFromBlock: number;
 }
 
-/**
- * Builds the surgery graph from checked open_clip tensors: input "pixel_values" [batch, 3, S, S];
- * outputs "surgery_features_{k}" [batch, g², embed] per level and "cls_embedding" [batch, embed].
- */
-export function buildSurgeryGraph(
-  cfg: ClipModelConfig,
-  clip: TensorMap,
-  settings: AaclipSettings,
-  options: SurgeryGraphOptions,
-  sources: WeightSources = DEFAULT_WEIGHT_SOURCES,
-): Graph {
+/** Where the surgery tower reads its weights when appended to a graph. */
+export interface SurgeryTowerSources {
+  cfg: ClipModelConfig;
+  /** The open_clip vision tensors (float32, shapes checked). */
+  clip: TensorMap;
+  settings: AaclipSettings;
+  options: SurgeryGraphOptions;
+  sources?: WeightSources;
+  /** A batch size fixed at build time (training graphs); see visionStem. */
+  batch?: number;
+}
+
+/** The values the appended surgery tower produces. */
+export interface SurgeryTowerValues {
+  /** Per level, [batch, g², embed]: L2-normalised V-V tokens plus the CLS embedding. */
+  features: string[];
+  /** Plain CLIP's L2-normalised CLS image embedding [batch, embed]. */
+  cls: string;
+}
+
+/** Appends the surgery tower to `g`, reading `pixels` [batch, 3, S, S] (S = settings.imageSize). */
+export function appendSurgeryTower(g: GraphBuilder, pixels: string, tower: SurgeryTowerSources): SurgeryTowerValues {
+  const { cfg, clip, settings, options } = tower;
   const { width, layers } = cfg.vision_cfg;
   const from = options.surgeryFromBlock;
   if (!Number.isInteger(from) || from < 0 || from >= layers) {
     throw new AaclipError(`must be a block index in 0..${layers - 1} (the vision tower has ${layers} blocks), got ${from}`, 'surgeryFromBlock');
   }
-  const g = new GraphBuilder('aaclip_surgery');
-  const w = new TowerWeights(g, clip, sources.clip);
-  const size = settings.imageSize;
-  const grid = visionGrid(cfg, size, 'settings.imageSize');
+  const w = new TowerWeights(g, clip, (tower.sources ?? DEFAULT_WEIGHT_SOURCES).clip);
+  const grid = visionGrid(cfg, settings.imageSize, 'settings.imageSize');
   const tokens = grid * grid;
   const sequence = tokens + 1;
   const embed = cfg.embed_dim;
@@ -73,9 +83,8 @@ export function buildSurgeryGraph(
     return mlpResidual(g, g.add(x, attention, `${prefix}.${name}_residual`), w, spec);
   };
 
-  const pixels = g.input(VISION_INPUT, 'F32', ['batch', 3, size, size]);
   // Blocks before the fork are plain CLIP and shared by both streams.
-  let shared = visionStem(g, cfg, w, pixels, grid);
+  let shared = visionStem(g, cfg, w, pixels, grid, tower.batch);
   let surgery = '';
   const taps: string[] = [];
   for (let i = 0; i < lastLevel; i++) {
@@ -88,10 +97,30 @@ export function buildSurgeryGraph(
 
   const cls = classImageEmbedding(g, plain, w, sequence, width);
   const clsPerImage = g.unsqueeze(cls, [1], 'cls_embedding_rows'); // [B, 1, embed]
-  taps.forEach((tap, k) => {
-    const features = g.reshape(g.l2Normalize(g.matmul(tap, w.value('visual.proj'), `level_${k}.proj`), -1), [-1, tokens, embed], `level_${k}.tokens`);
-    g.output(g.add(features, clsPerImage, `level_${k}.with_cls`), surgeryFeaturesOutput(k), 'F32', ['batch', tokens, embed]);
+  const features = taps.map((tap, k) => {
+    const normalized = g.l2Normalize(g.matmul(tap, w.value('visual.proj'), `level_${k}.proj`), -1);
+    return g.add(g.reshape(normalized, [-1, tokens, embed], `level_${k}.tokens`), clsPerImage, `level_${k}.with_cls`);
   });
-  g.output(cls, CLS_EMBEDDING_OUTPUT, 'F32', ['batch', embed]);
+  return { features, cls };
+}
+
+/**
+ * Builds the surgery graph from checked open_clip tensors: input "pixel_values" [batch, 3, S, S];
+ * outputs "surgery_features_{k}" [batch, g², embed] per level and "cls_embedding" [batch, embed].
+ */
+export function buildSurgeryGraph(
+  cfg: ClipModelConfig,
+  clip: TensorMap,
+  settings: AaclipSettings,
+  options: SurgeryGraphOptions,
+  sources: WeightSources = DEFAULT_WEIGHT_SOURCES,
+): Graph {
+  const g = new GraphBuilder('aaclip_surgery');
+  const size = settings.imageSize;
+  const pixels = g.input(VISION_INPUT, 'F32', ['batch', 3, size, size]);
+  const { features, cls } = appendSurgeryTower(g, pixels, { cfg, clip, settings, options, sources });
+  const tokens = visionGrid(cfg, size, 'settings.imageSize') ** 2;
+  features.forEach((value, k) => g.output(value, surgeryFeaturesOutput(k), 'F32', ['batch', tokens, cfg.embed_dim]));
+  g.output(cls, CLS_EMBEDDING_OUTPUT, 'F32', ['batch', cfg.embed_dim]);
   return g.build();
 }

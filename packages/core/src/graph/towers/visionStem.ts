@@ -13,9 +13,10 @@ const TO_END = 2 ** 53 - 1;
 
 /**
  * The token rows entering block 0, [B·(g² + 1), width] (the residual stream is 2-D, see
- * transformerBlock), from `pixels` [B, 3, g·patch, g·patch].
+ * transformerBlock), from `pixels` [B, 3, g·patch, g·patch]. `batch`, when given, fixes B at build
+ * time (training graphs): the class token is then expanded to a constant shape.
  */
-export function visionStem(g: GraphBuilder, cfg: ClipModelConfig, w: TowerWeights, pixels: string, grid: number): string {
+export function visionStem(g: GraphBuilder, cfg: ClipModelConfig, w: TowerWeights, pixels: string, grid: number, batch?: number): string {
   const { width, patch_size: patch } = cfg.vision_cfg;
   const tokens = grid * grid;
   // conv1 with stride = kernel = patch is a matrix product over non-overlapping patches:
@@ -32,7 +33,7 @@ export function visionStem(g: GraphBuilder, cfg: ClipModelConfig, w: TowerWeight
 
   // Class token broadcast over the batch: Expand([1, 1, W] → [B, 1, W]).
   const classToken = g.initializer({ dtype: 'F32', shape: [1, 1, width], data: w.tensor('visual.class_embedding').data }, 'visual.class_embedding');
-  const clsShape = g.concat([g.shape(pixels, 0, 1), g.int64s([1, width])], 0, 'cls_shape');
+  const clsShape = batch === undefined ? g.concat([g.shape(pixels, 0, 1), g.int64s([1, width])], 0, 'cls_shape') : g.int64s([batch, 1, width]);
   const withCls = g.concat([g.expand(classToken, clsShape, 'cls_tokens'), patchEmbeds], 1, 'tokens');
 
   const pos = interpolatePositionEmbedding(w.tensor('visual.positional_embedding'), grid);

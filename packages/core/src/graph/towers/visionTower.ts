@@ -11,13 +11,13 @@
 import type { AaclipSettings } from '../../config/aaclipSettings.js';
 import type { ClipModelConfig } from '../../config/modelConfig.js';
 import { visionGrid, visionHeads } from '../../config/modelConfig.js';
-import type { Tensor, TensorMap } from '../../tensor/tensor.js';
+import type { TensorMap } from '../../tensor/tensor.js';
 import { GraphBuilder } from '../graphBuilder.js';
 import type { Graph } from '../ir.js';
-import { interpolatePositionEmbedding } from './positionEmbedding.js';
 import { residualAdapter } from './residualAdapter.js';
 import { TowerWeights } from './towerWeights.js';
-import { layerNorm, transformerBlock } from './transformerBlock.js';
+import { transformerBlock } from './transformerBlock.js';
+import { classImageEmbedding, levelPatchRows, visionStem } from './visionStem.js';
 
 export const VISION_INPUT = 'pixel_values';
 export const segTokensOutput = (level: number): string => `seg_tokens_${level}`;
@@ -27,9 +27,6 @@ export const DET_TOKEN_OUTPUT = 'det_token';
 export const imageAdapterKey = (block: number): string => `image_adapter.layer_adapters.${block}.fc.0.weight`;
 export const segProjKey = (level: number): string => `image_adapter.seg_proj.${level}.fc.weight`;
 export const DET_PROJ_KEY = 'image_adapter.det_proj.fc.weight';
-
-/** Large enough to mean "to the end" in a Slice. */
-const TO_END = 2 ** 53 - 1;
 
 /** Names the weight sources in error messages. */
 export interface WeightSources {
@@ -84,39 +81,16 @@ export function appendVisionTower(g: GraphBuilder, pixels: string, tower: Vision
   const fusedAttention = tower.options?.fusedAttention ?? false;
   const w = new TowerWeights(g, clip, sources.clip);
   const a = adapters ? new TowerWeights(g, adapters, sources.adapters) : null;
-  const { width, patch_size: patch, layers } = cfg.vision_cfg;
+  const { width, layers } = cfg.vision_cfg;
   const heads = visionHeads(cfg);
   const size = settings.imageSize;
   const grid = visionGrid(cfg, size, 'settings.imageSize');
   const tokens = grid * grid;
   const embed = cfg.embed_dim;
 
-  // conv1 with stride = kernel = patch is a matrix product over non-overlapping patches:
-  // [B, 3, g·p, g·p] → [B, 3, g, p, g, p] → [B, g, g, 3, p, p] → [B, g², 3p²] @ W[width, 3p²]ᵀ.
-  // The patch rows are flattened to [B·g², 3p²] for one Gemm, then viewed as [B, g², width].
-  const patches = g.reshape(
-    g.transpose(g.reshape(pixels, [-1, 3, grid, patch, grid, patch], 'patches_6d'), [0, 2, 4, 1, 3, 5]),
-    [-1, 3 * patch * patch],
-    'patches',
-  );
-  const conv = w.tensor('visual.conv1.weight');
-  const convMatrix: Tensor = { dtype: conv.dtype, shape: [width, 3 * patch * patch], data: conv.data };
-  const patchEmbeds = g.reshape(g.linearRows(patches, convMatrix, undefined, 'visual.conv1'), [-1, tokens, width], 'patch_embeds');
-
-  // Class token broadcast over the batch: Expand([1, 1, W] → [B, 1, W]).
-  const classToken = g.initializer(
-    { dtype: 'F32', shape: [1, 1, width], data: w.tensor('visual.class_embedding').data },
-    'visual.class_embedding',
-  );
-  const clsShape =
-    tower.batch === undefined ? g.concat([g.shape(pixels, 0, 1), g.int64s([1, width])], 0, 'cls_shape') : g.int64s([tower.batch, 1, width]);
-  const withCls = g.concat([g.expand(classToken, clsShape, 'cls_tokens'), patchEmbeds], 1, 'tokens');
-
-  const pos = interpolatePositionEmbedding(w.tensor('visual.positional_embedding'), grid);
-  const positioned = g.add(withCls, g.initializer(pos, 'visual.positional_embedding'), 'positioned');
-  // From here on the residual stream is 2-D: [B·(g² + 1), width] (see transformerBlock).
+  // The residual stream is 2-D: [B·(g² + 1), width] (see transformerBlock).
   const sequence = tokens + 1;
-  let x = layerNorm(g, g.reshape(positioned, [-1, width], 'token_rows'), w, 'visual.ln_pre');
+  let x = visionStem(g, cfg, w, pixels, grid, tower.batch);
 
   const levels = settings.levels;
   const lastLevel = levels[levels.length - 1]!;
@@ -136,12 +110,7 @@ export function appendVisionTower(g: GraphBuilder, pixels: string, tower: Vision
         `image_adapter.layer_adapters.${i}`,
       );
     }
-    if (levels.includes(i + 1)) {
-      const sequences = g.reshape(x, [-1, sequence, width], `level_${taps.length}.sequences`);
-      const patchTokens = g.slice(sequences, [1], [TO_END], [1], `level_${taps.length}.patch_tokens`);
-      // Patch rows [B·g², width] through ln_post.
-      taps.push(layerNorm(g, g.reshape(patchTokens, [-1, width], `level_${taps.length}.patch_rows`), w, 'visual.ln_post'));
-    }
+    if (levels.includes(i + 1)) taps.push(levelPatchRows(g, x, w, sequence, width, `level_${taps.length}`));
   }
 
   const segTokens = taps.map((tap, k) => {
@@ -156,8 +125,7 @@ export function appendVisionTower(g: GraphBuilder, pixels: string, tower: Vision
     const perToken = g.l2Normalize(g.linearRows(taps[taps.length - 1]!, a.value(DET_PROJ_KEY), undefined, 'image_adapter.det_proj'), -1);
     det = g.reduceMean(g.reshape(perToken, [-1, tokens, embed], 'det_tokens'), [1], false, 'det_mean');
   } else {
-    const cls = g.gather(g.reshape(x, [-1, sequence, width], 'final_sequences'), g.int64Scalar(0), 1, 'cls_final');
-    det = g.l2Normalize(g.matmul(layerNorm(g, cls, w, 'visual.ln_post'), w.value('visual.proj')), -1);
+    det = classImageEmbedding(g, x, w, sequence, width);
   }
   return { segTokens, det };
 }
