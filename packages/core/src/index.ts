@@ -40,3 +40,4 @@ export * from './testing/conformanceFixture.js';
 export * from './testing/conformance.js';
 export * from './pipeline/detectorModelFromBytes.js';
 export * from './training/random/seededRandom.js';
+export * from './training/stages/index.js';

@@ -1,0 +1,57 @@
+// Test helper for the loss-graph tests: the tiny-aaclip fixture's training tensors as onnxruntime
+// feeds, and the ops a loss graph may contain.
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { onnxModelFromGraph, readSafetensors } from '@aaclip/core';
+import type { Graph, TensorMap } from '@aaclip/core';
+import { fixtureFile } from '../../../../test-support/fixture.js';
+import { loadFixture } from '../graph/fixtureModels.js';
+import { floatTensor, runOnnx } from '../graph/runOnnx.js';
+
+/** Losses within 1e-4 relative (tiny-aaclip README). */
+export const LOSS_TOLERANCE = 1e-4;
+
+// The plan's differentiable ops, and the few a graph may use off the gradient path.
+export const DIFFERENTIABLE_OPS = new Set([
+  'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Sqrt', 'Exp', 'Log', 'Erf', 'Sigmoid', 'LeakyRelu', 'Identity', 'MatMul', 'Gemm',
+  'Softmax', 'LogSoftmax', 'Transpose', 'Reshape', 'Concat', 'Slice', 'Gather', 'Expand', 'Unsqueeze', 'Squeeze',
+  'ReduceSum', 'ReduceMean', 'LayerNormalization',
+]);
+export const OFF_PATH_OPS = new Set(['Cast', 'Equal', 'Greater', 'Where', 'Clip', 'Shape', 'ArgMax', 'Less', 'Not']);
+
+let train: TensorMap | undefined;
+
+/** train.safetensors (the stage-1 image path end to end). */
+export function trainTensors(): TensorMap {
+  train ??= readSafetensors(new Uint8Array(readFileSync(fixtureFile('train.safetensors'))), 'train.safetensors').tensors;
+  return train;
+}
+
+export function floats(tensors: TensorMap, name: string): Float32Array {
+  const t = tensors.get(name);
+  if (!t || !(t.data instanceof Float32Array)) throw new Error(`no F32 tensor "${name}"`);
+  return t.data;
+}
+
+/** The batch's masks [3, 1, 48, 48] as the graphs take them, [3, 48, 48] (same data). */
+export function masksFeed(): ort.Tensor {
+  const masks = loadFixture().golden.get('train_masks')!;
+  const [batch, , height, width] = masks.shape;
+  return floatTensor(masks.data as Float32Array, [batch!, height!, width!]);
+}
+
+/** train_labels [3] int64 as one-hot rows [3, classes]. */
+export function oneHotLabels(classes: number): ort.Tensor {
+  const labels = loadFixture().golden.get('train_labels')!.data as BigInt64Array;
+  const data = new Float32Array(labels.length * classes);
+  labels.forEach((label, i) => (data[i * classes + Number(label)] = 1));
+  return floatTensor(data, [labels.length, classes]);
+}
+
+export async function runGraph(graph: Graph, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+  return runOnnx(onnxModelFromGraph(graph), feeds);
+}
+
+export const scalarOf = (t: ort.Tensor): number => (t.data as Float32Array)[0]!;
+
+export const relativeError = (actual: number, expected: number): number => Math.abs(actual - expected) / Math.abs(expected);
