@@ -8,7 +8,7 @@ import { AaclipError } from '../errors/aaclipError.js';
 import type { DType, Tensor } from '../tensor/tensor.js';
 import { numel, shapeToString } from '../tensor/tensor.js';
 import type { Attr, Dim, Graph, Node, ValueInfo } from './ir.js';
-import { attrFloat, attrInt, attrInts } from './ir.js';
+import { DEFAULT_OPSETS, attrFloat, attrInt, attrInts } from './ir.js';
 import { ONNX_DATA_TYPE } from './onnx/onnxDataType.js';
 
 export interface NodeOptions {
@@ -29,6 +29,43 @@ export class GraphBuilder {
   private readonly constantCache = new Map<string, string>();
 
   constructor(readonly name = 'graph') {}
+
+  /**
+   * A builder that starts from an existing graph (its inputs, outputs, nodes and initializers;
+   * every name stays taken), to append to it — e.g. a backward pass.
+   */
+  static from(graph: Graph): GraphBuilder {
+    const b = new GraphBuilder(graph.name);
+    b.opsets = { ...(graph.opsets ?? DEFAULT_OPSETS) };
+    const take = (name: string): void => void b.used.add(name);
+    for (const v of graph.inputs) {
+      take(v.name);
+      b.inputs.push({ ...v, shape: [...v.shape] });
+    }
+    for (const [name, tensor] of graph.initializers) {
+      take(name);
+      b.initializers.set(name, tensor);
+    }
+    for (const node of graph.nodes) {
+      take(node.name);
+      node.outputs.forEach(take);
+      b.nodes.push(node);
+    }
+    for (const v of graph.outputs) b.outputs.push({ ...v, shape: [...v.shape] });
+    return b;
+  }
+
+  private opsets: Record<string, number> = { ...DEFAULT_OPSETS };
+
+  /** Removes every graph output (a pass that rewrites the interface declares new ones). */
+  clearOutputs(): void {
+    this.outputs.length = 0;
+  }
+
+  /** Appends a node as it is; its name and outputs must come from `uniqueName`. */
+  appendNode(node: Node): void {
+    this.nodes.push(node);
+  }
 
   /** A unique name starting with `hint` (the hint itself when it is still free). */
   uniqueName(hint: string): string {
@@ -246,6 +283,7 @@ export class GraphBuilder {
       outputs: [...this.outputs],
       nodes: [...this.nodes],
       initializers: new Map(this.initializers),
+      opsets: { ...this.opsets, ...(this.nodes.some((n) => n.domain === 'com.microsoft') ? { 'com.microsoft': 1 } : {}) },
     };
   }
 }

@@ -43,7 +43,15 @@ export interface Graph {
   readonly outputs: readonly ValueInfo[];
   readonly nodes: readonly Node[];
   readonly initializers: ReadonlyMap<string, Tensor>;
+  /**
+   * Operator sets the graph's semantics are those of, by domain ("" is the default ONNX domain);
+   * absent → default-domain opset 17 and com.microsoft 1 where used.
+   */
+  readonly opsets?: Readonly<Record<string, number>>;
 }
+
+/** The opset versions the builders and the op table follow. */
+export const DEFAULT_OPSETS: Readonly<Record<string, number>> = { '': 17 };
 
 export const attrInt = (value: number): Attr => ({ kind: 'int', value });
 export const attrFloat = (value: number): Attr => ({ kind: 'float', value });

@@ -112,7 +112,7 @@ export function serializeModel(graph: Graph, options: SerializeOptions = {}): Se
 }
 
 function opsetImports(graph: Graph): Map<string, number> {
-  const imports = new Map<string, number>([['', ONNX_OPSET]]);
+  const imports = new Map<string, number>([['', ONNX_OPSET], ...Object.entries(graph.opsets ?? {})]);
   for (const node of graph.nodes) {
     const domain = node.domain ?? '';
     if (imports.has(domain)) continue;
