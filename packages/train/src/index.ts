@@ -4,6 +4,7 @@ export * from './adapters/trainingStage.js';
 export * from './data/trainingExample.js';
 export * from './data/checkTrainingExamples.js';
 export * from './data/loadTrainingData.js';
+export * from './data/binaryMaskNearest.js';
 export * from './data/loadTrainingImage.js';
 export * from './data/trainingPixels.js';
 export * from './checkpoint/checkpointFile.js';
