@@ -46,6 +46,7 @@ export * from './graph/graphEditing.js';
 export * from './graph/autodiff/gradients.js';
 export * from './training/stages/index.js';
 export * from './config/zeroShotMode.js';
+export * from './training/step/trainingStepModel.js';
 export * from './training/augment/geometricAugmentation.js';
 export * from './training/augment/colorJitter.js';
 export * from './training/augment/pilEnhance.js';
