@@ -4,7 +4,19 @@ import { resolveBackend } from '../backend/registry.js';
 import { checkSettingsForModel, parseAaclipSettings, settingsBlur, type AaclipSettings, type AaclipSettingsInput } from '../config/aaclipSettings.js';
 import { visionGrid, type ClipModelConfig, type PreprocessConfig } from '../config/modelConfig.js';
 import { DEFAULT_PROMPT_SET, expandPrompts, type PromptSet } from '../config/promptSet.js';
-import { buildTextModel, buildVisionModel, type ModelBuildOptions, type OnnxModel } from '../graph/buildModels.js';
+import { ZeroShotMode } from '../config/zeroShotMode.js';
+import { parseWithSchema } from '../config/zodIssue.js';
+import {
+  CLS_EMBEDDING_OUTPUT,
+  DET_TOKEN_OUTPUT,
+  buildSurgeryVisionModel,
+  buildTextModel,
+  buildVisionModel,
+  segTokensOutput,
+  surgeryFeaturesOutput,
+  type ModelBuildOptions,
+  type OnnxModel,
+} from '../graph/buildModels.js';
 import type { RawImage } from '../image/rawImage.js';
 import { preprocessImage } from '../preprocess/preprocessImage.js';
 import { computeTextAnchors } from '../prompts/textAnchors.js';
@@ -41,12 +53,29 @@ export interface DetectorOptions {
    * omitted → what the backend prefers for the device (`Backend.modelPreferences`).
    */
   readonly fusedAttention?: boolean;
+  /**
+   * The training-free baseline run when the model has no adapters: 'plain' (default) or
+   * 'surgery' (see ZeroShotMode). Both use plain CLIP's text anchors. An error with adapters.
+   */
+  readonly zeroShot?: ZeroShotMode;
   /** Called as the detector moves through its set-up stages (for progress displays). */
   readonly onProgress?: (stage: DetectorSetupStage) => void;
 }
 
 /** Set-up stages, in the order they happen. */
 export type DetectorSetupStage = 'validating weights' | 'starting backend' | 'building vision model' | 'building text model' | 'loading vision model' | 'loading text model' | 'ready';
+
+/** The vision session's output names: the seg tokens of level k and the det token. */
+interface VisionOutputNames {
+  readonly segTokens: (level: number) => string;
+  readonly det: string;
+}
+
+const TOWER_OUTPUTS: Readonly<Record<'adapted' | ZeroShotMode, VisionOutputNames>> = {
+  adapted: { segTokens: segTokensOutput, det: DET_TOKEN_OUTPUT },
+  plain: { segTokens: segTokensOutput, det: DET_TOKEN_OUTPUT },
+  surgery: { segTokens: surgeryFeaturesOutput, det: CLS_EMBEDDING_OUTPUT },
+};
 
 /** What the detector keeps of its model once the sessions are loaded: no weights. */
 type RetainedModel = Pick<DetectorModel, 'config' | 'preprocess' | 'tokenizer'>;
@@ -77,6 +106,7 @@ export class AnomalyDetector {
     private readonly visionSession: BackendSession,
     private readonly textSession: BackendSession,
     private readonly batchSize: number,
+    private readonly visionOutputs: VisionOutputNames,
   ) {}
 
   /**
@@ -89,6 +119,11 @@ export class AnomalyDetector {
     const progress = options.onProgress ?? (() => {});
     const settings = parseAaclipSettings(options.settings ?? {}, 'settings');
     checkSettingsForModel(settings, model.config, 'settings');
+    if (model.adapters && options.zeroShot !== undefined) {
+      throw new AaclipError(`"${options.zeroShot}" is a baseline run without adapters, but the model has AA-CLIP adapters (give one or the other)`, 'zeroShot');
+    }
+    const zeroShot = parseWithSchema(ZeroShotMode, options.zeroShot, 'zeroShot');
+    const tower = model.adapters ? 'adapted' : zeroShot;
     progress('validating weights');
     const sources = { weightsSource: model.sources?.weights ?? 'weights', adaptersSource: model.sources?.adapters ?? 'adapters' };
     const weights = validateClipWeights(model.config, model.weights, sources.weightsSource);
@@ -96,7 +131,7 @@ export class AnomalyDetector {
     progress('starting backend');
     const { backend, device } = await resolveBackend({ backend: options.backend, device: options.device });
     const fusedAttention = options.fusedAttention ?? backend.modelPreferences?.(device).fusedAttention ?? false;
-    const built = buildDetectorModels(model.config, weights, adapters, settings, { ...sources, fusedAttention }, progress);
+    const built = buildDetectorModels(model.config, weights, adapters, tower === 'surgery', settings, { ...sources, fusedAttention }, progress);
     progress('loading vision model');
     const visionSession = await backend.createSession(built.takeVision(), { device });
     let textSession: BackendSession;
@@ -110,7 +145,8 @@ export class AnomalyDetector {
     progress('ready');
     const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1));
     const retained: RetainedModel = { config: model.config, preprocess: model.preprocess, tokenizer: model.tokenizer };
-    return new AnomalyDetector(settings, backend, device, retained, options.promptSet ?? DEFAULT_PROMPT_SET, visionSession, textSession, batchSize);
+    const prompts = options.promptSet ?? DEFAULT_PROMPT_SET;
+    return new AnomalyDetector(settings, backend, device, retained, prompts, visionSession, textSession, batchSize, TOWER_OUTPUTS[tower]);
   }
 
   get embedDim(): number {
@@ -171,13 +207,14 @@ export class AnomalyDetector {
     const grid = this.grid;
     const embed = this.embedDim;
     const tokensPerImage = grid * grid * embed;
+    const { segTokens, det: detName } = this.visionOutputs;
     const levels = this.settings.levels.map((_, k) => {
-      const t = out[`seg_tokens_${k}`];
-      if (!t) throw new AaclipError(`the vision model returned no "seg_tokens_${k}"`);
+      const t = out[segTokens(k)];
+      if (!t) throw new AaclipError(`the vision model returned no "${segTokens(k)}"`);
       return t.data as Float32Array;
     });
-    const det = out['det_token'];
-    if (!det) throw new AaclipError('the vision model returned no "det_token"');
+    const det = out[detName];
+    if (!det) throw new AaclipError(`the vision model returned no "${detName}"`);
     const blur = settingsBlur(this.settings);
     return pixels.map((_, i) =>
       scoreImage({
@@ -212,12 +249,15 @@ function buildDetectorModels(
   config: ClipModelConfig,
   weights: TensorMap,
   adapters: TensorMap | null,
+  surgery: boolean,
   settings: AaclipSettings,
   options: ModelBuildOptions,
   progress: (stage: DetectorSetupStage) => void,
 ): BuiltDetectorModels {
   progress('building vision model');
-  let vision: OnnxModel | null = buildVisionModel(config, weights, adapters, settings, options);
+  let vision: OnnxModel | null = surgery
+    ? buildSurgeryVisionModel(config, weights, settings, options)
+    : buildVisionModel(config, weights, adapters, settings, options);
   progress('building text model');
   let text: OnnxModel | null = buildTextModel(config, weights, adapters, settings, options);
   const take = (which: 'vision' | 'text'): OnnxModel => {
