@@ -55,3 +55,28 @@ export async function runGraph(graph: Graph, feeds: Record<string, ort.Tensor>):
 export const scalarOf = (t: ort.Tensor): number => (t.data as Float32Array)[0]!;
 
 export const relativeError = (actual: number, expected: number): number => Math.abs(actual - expected) / Math.abs(expected);
+
+/**
+ * The plan's contract for the autodiff: every node between a trainable initializer and the loss
+ * is a differentiable op, and a Gather there takes a constant scalar index. Returns the breaches.
+ */
+export function gradientPathBreaches(graph: Graph, trainable: readonly string[], loss = 'loss'): string[] {
+  const fromWeights = new Set(trainable);
+  for (const node of graph.nodes) {
+    if (node.inputs.some((i) => fromWeights.has(i))) node.outputs.forEach((o) => fromWeights.add(o));
+  }
+  const toLoss = new Set([loss]);
+  for (const node of [...graph.nodes].reverse()) {
+    if (node.outputs.some((o) => toLoss.has(o))) node.inputs.forEach((i) => toLoss.add(i));
+  }
+  const breaches: string[] = [];
+  for (const node of graph.nodes) {
+    const onPath = node.inputs.some((i) => fromWeights.has(i)) && node.outputs.some((o) => toLoss.has(o));
+    if (!onPath) continue;
+    if (!DIFFERENTIABLE_OPS.has(node.op) || (node.domain ?? '') !== '') breaches.push(`${node.name}: ${node.op}`);
+    if (node.op === 'Gather' && graph.initializers.get(node.inputs[1]!)?.shape.length !== 0) breaches.push(`${node.name}: Gather index is not a constant scalar`);
+  }
+  if (!trainable.every((w) => graph.initializers.has(w))) breaches.push('a trainable weight is not an initializer');
+  if (!graph.nodes.some((n) => n.outputs.includes(loss) && n.inputs.some((i) => fromWeights.has(i)))) breaches.push('the loss does not depend on the weights');
+  return breaches;
+}

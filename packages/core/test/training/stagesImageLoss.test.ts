@@ -8,6 +8,7 @@ import {
   LOSS_TOLERANCE,
   OFF_PATH_OPS,
   floats,
+  gradientPathBreaches,
   masksFeed,
   oneHotLabels,
   relativeError,
@@ -70,6 +71,9 @@ describe('stage 2 loss graph (image adapters)', () => {
     }
     const foreign = graph.nodes.filter((n) => !DIFFERENTIABLE_OPS.has(n.op) && !OFF_PATH_OPS.has(n.op)).map((n) => n.op);
     expect(foreign).toEqual([]);
+    const trainable = [...fixture.adapters.keys()].filter((key) => key.startsWith('image_adapter.'));
+    expect(trainable).toHaveLength(11);
+    expect(gradientPathBreaches(graph, trainable)).toEqual([]);
   });
 
   it('golden.safetensors: stage2_loss with text_anchors within 1e-4 relative', async () => {

@@ -9,6 +9,7 @@ import {
   LOSS_TOLERANCE,
   OFF_PATH_OPS,
   floats,
+  gradientPathBreaches,
   masksFeed,
   relativeError,
   runGraph,
@@ -22,7 +23,7 @@ const EMBED = 48;
 // The fixture's one class (bottle): 3 normal states × 2 templates, then 5 abnormal × 2.
 const PROMPTS = { normalCount: 6, abnormalCount: 10 };
 
-function textStageGraph(levels: Stage1Levels): Graph {
+function textStageGraph(levels: Stage1Levels, classCount = 1): Graph {
   const fixture = loadFixture();
   return buildTextStageLossGraph({
     config: fixture.config,
@@ -31,7 +32,7 @@ function textStageGraph(levels: Stage1Levels): Graph {
     settings: fixture.settings,
     training: TrainingSettings.parse({ text: { levels } }),
     batchSize: BATCH,
-    classCount: 1,
+    classCount,
     prompts: PROMPTS,
   });
 }
@@ -67,6 +68,7 @@ describe('stage 1 loss graph (text adapters)', () => {
     expect([...graph.initializers.keys()].filter((k) => k.startsWith('image_adapter.'))).toEqual([]);
     const foreign = graph.nodes.filter((n) => !DIFFERENTIABLE_OPS.has(n.op) && !OFF_PATH_OPS.has(n.op)).map((n) => n.op);
     expect(foreign).toEqual([]);
+    expect(gradientPathBreaches(graph, [0, 1, 2, 3].map((i) => `text_adapter.${i}.fc.0.weight`))).toEqual([]);
     expect(countedTextStageLevels(4, 'last')).toEqual([3]);
     expect(countedTextStageLevels(4, 'all')).toEqual([0, 1, 2, 3]);
   });
@@ -111,6 +113,31 @@ describe('stage 1 loss graph (text adapters)', () => {
     console.log(`stage 1 'all': loss ${scalarOf(allOut.loss!)} vs 'last' ${scalarOf(lastOut.loss!)}; sum check relative error ${sumError.toExponential(2)}`);
     expect(sumError).toBeLessThan(1e-6);
     expect(scalarOf(allOut.loss_focal_3!)).toBe(scalarOf(lastOut.loss_focal_3!));
+  });
+
+  it('two classes: each image takes the anchors of its one-hot class from its own block of prompts', async () => {
+    const fixture = loadFixture();
+    const graph = textStageGraph('last', 2);
+    const feeds = textStageFeeds(graph, fixture.golden, 'stage1_patch_features_');
+    // Class 0: the fixture's prompts; class 1: the same rows in reverse order (abnormal ones first).
+    const tokens = fixture.golden.get('prompt_tokens')!.data as BigInt64Array;
+    const rows = Array.from({ length: 16 }, (_, r) => tokens.subarray(r * 77, (r + 1) * 77));
+    const ids = new BigInt64Array(32 * 77);
+    [...rows, ...[...rows].reverse()].forEach((row, r) => ids.set(row, r * 77));
+    feeds.input_ids = int64Tensor(ids, [32, 77]);
+    const run = async (classOfImage: number): Promise<Record<string, ort.Tensor>> => {
+      const oneHot = new Float32Array(BATCH * 2);
+      for (let b = 0; b < BATCH; b++) oneHot[b * 2 + classOfImage] = 1;
+      return runGraph(graph, { ...feeds, class_one_hot: floatTensor(oneHot, [BATCH, 2]) });
+    };
+    const first = await run(0);
+    const error = relativeError(scalarOf(first.loss!), goldenFloats(fixture, 'stage1_loss')[0]!);
+    const anchors = first.class_anchors!.data as Float32Array;
+    const anchorError = maxAbsDiff(anchors.subarray(0, EMBED * 2), goldenFloats(fixture, 'text_anchors'));
+    console.log(`stage 1, two classes, all images class 0: relative error ${error.toExponential(2)}, anchors ${anchorError.toExponential(2)}`);
+    expect(error).toBeLessThan(LOSS_TOLERANCE);
+    expect(anchorError).toBeLessThan(1e-4);
+    expect(Math.abs(scalarOf((await run(1)).loss!) - scalarOf(first.loss!))).toBeGreaterThan(0.01);
   });
 
   it('names the missing text adapter', () => {
