@@ -90,6 +90,7 @@ export function checkedClipWeights(cfg: ClipModelConfig, weights: TensorMap, vis
   return checkTensorShapes(shapes, tensors, source);
 }
 
+/** One tower's adapters (`vision`: the image adapters, else the text adapters), float32, shapes checked. */
 export function checkedAdapters(cfg: ClipModelConfig, settings: AaclipSettings, adapters: TensorMap, vision: boolean, source: string): TensorMap {
   const prefix = vision ? 'image_adapter.' : 'text_adapter.';
   const shapes = new Map([...adapterWeightShapes(cfg, settings)].filter(([key]) => key.startsWith(prefix)));
