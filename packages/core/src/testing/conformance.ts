@@ -15,6 +15,16 @@ import {
   type ModelBuildOptions,
 } from '../graph/buildModels.js';
 import { computeTextAnchors } from '../prompts/textAnchors.js';
+import { defaultTrainingSettings } from '../config/trainingSettings.js';
+import { buildImageTrainingStep, buildTextTrainingStep, type TrainingStepModel } from '../training/step/trainingStepModel.js';
+import {
+  ANCHORS_INPUT,
+  CLASS_ONE_HOT_INPUT,
+  LABEL_ONE_HOT_INPUT,
+  MASKS_INPUT,
+  PIXELS_INPUT,
+  PROMPT_IDS_INPUT,
+} from '../training/stages/stageIo.js';
 import { scoreImage } from '../scoring/scoreImage.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { shapeToString } from '../tensor/tensor.js';
@@ -22,7 +32,7 @@ import { goldenTensor, parseConformanceFixture, type ConformanceFixture, type Co
 import { maxAbsError } from './maxAbsError.js';
 
 /** The fixture's tolerances (its README): what an exact float32 implementation meets. */
-export const CONFORMANCE_TOLERANCES = { tokens: 1e-4, anchors: 1e-4, maps: 1e-3, imageScores: 1e-5 } as const;
+export const CONFORMANCE_TOLERANCES = { tokens: 1e-4, anchors: 1e-4, maps: 1e-3, imageScores: 1e-5, losses: 1e-4, gradients: 1e-3 } as const;
 
 export interface ConformanceCase {
   readonly id: string;
@@ -39,13 +49,20 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   { id: 'maps.level_maps', description: "each level's blurred, upsampled map vs level_map_0..3", tolerance: CONFORMANCE_TOLERANCES.maps },
   { id: 'maps.anomaly_map', description: 'fused anomaly map vs anomaly_map', tolerance: CONFORMANCE_TOLERANCES.maps },
   { id: 'scores.image_score', description: 'image scores vs image_score', tolerance: CONFORMANCE_TOLERANCES.imageScores },
+  { id: 'train.stage1_loss', description: 'stage-1 training step loss vs stage1_loss (relative)', tolerance: CONFORMANCE_TOLERANCES.losses },
+  { id: 'train.stage1_gradients', description: 'stage-1 text-adapter gradients vs stage1_grad.* (relative by norm, worst adapter)', tolerance: CONFORMANCE_TOLERANCES.gradients },
+  { id: 'train.stage2_loss', description: 'stage-2 training step loss vs stage2_loss (relative)', tolerance: CONFORMANCE_TOLERANCES.losses },
+  { id: 'train.stage2_gradients', description: 'stage-2 image-adapter gradients vs stage2_grad.* (relative by norm, worst adapter)', tolerance: CONFORMANCE_TOLERANCES.gradients },
 ];
 
 export interface ConformanceResult {
   readonly id: string;
   readonly description: string;
   readonly tolerance: number;
-  /** Largest absolute error against the golden values (Infinity on NaN or a shape mismatch; NaN when the case could not run). */
+  /**
+   * Largest absolute error against the golden values — relative for the training cases, as the
+   * fixture states their tolerances (Infinity on NaN or a shape mismatch; NaN when the case could not run).
+   */
   readonly maxError: number;
   readonly passed: boolean;
   /** Why the case could not run (session or model failure), when it could not. */
@@ -136,6 +153,73 @@ async function textAnchors(fixture: ConformanceFixture, target: ConformanceTarge
   return computeTextAnchors(embeds, config.embed_dim, normalCount, abnormalCount);
 }
 
+/** ‖a − b‖ / ‖b‖ (Infinity on a length mismatch or NaN). */
+function relativeByNorm(actual: Float32Array, expected: Float32Array): number {
+  if (actual.length !== expected.length) return Infinity;
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff += (actual[i]! - expected[i]!) ** 2;
+    norm += expected[i]! ** 2;
+  }
+  const error = Math.sqrt(diff / norm);
+  return Number.isNaN(error) ? Infinity : error;
+}
+
+/**
+ * One training step of a stage on the fixture batch (the three images, their masks and labels),
+ * as the trainer builds and runs it: stage 1 on the reference's fixed patch features, stage 2
+ * with the golden anchors for every image.
+ */
+async function runTrainingStep(fixture: ConformanceFixture, target: ConformanceTarget, stage: 'stage1' | 'stage2'): Promise<{ lossError: number; gradientError: number }> {
+  const { config, settings } = fixture;
+  const size = settings.imageSize;
+  const batch = 3;
+  const embed = config.embed_dim;
+  const cells = visionGrid(config, size) ** 2;
+  const base = { config, weights: fixture.clip, adapters: fixture.adapters, settings, training: defaultTrainingSettings(), batchSize: batch };
+  const masks = goldenTensor(fixture, 'train_masks', 'F32', [batch, 1, size, size]);
+  const feeds: Record<string, Tensor> = { [MASKS_INPUT]: { dtype: 'F32', shape: [batch, size, size], data: masks.data } };
+  let step: TrainingStepModel;
+  if (stage === 'stage1') {
+    const prompts = fixture.normalCount + fixture.abnormalCount;
+    step = buildTextTrainingStep({ ...base, classCount: 1, prompts: { normalCount: fixture.normalCount, abnormalCount: fixture.abnormalCount } });
+    feeds[PROMPT_IDS_INPUT] = goldenTensor(fixture, 'prompt_tokens', 'I64', [prompts, config.text_cfg.context_length]);
+    feeds[CLASS_ONE_HOT_INPUT] = { dtype: 'F32', shape: [batch, 1], data: new Float32Array(batch).fill(1) };
+    for (const name of step.dataInputs) {
+      const level = /^patch_features_(\d+)$/.exec(name)?.[1];
+      if (level !== undefined) feeds[name] = goldenTensor(fixture, `stage1_patch_features_${level}`, 'F32', [batch, cells, embed]);
+    }
+  } else {
+    step = buildImageTrainingStep(base);
+    feeds[PIXELS_INPUT] = goldenTensor(fixture, 'pixel_values', 'F32', [batch, 3, size, size]);
+    const anchors = goldenFloats(fixture, 'text_anchors', [embed, 2]);
+    const perImage = new Float32Array(batch * anchors.length);
+    for (let b = 0; b < batch; b++) perImage.set(anchors, b * anchors.length);
+    feeds[ANCHORS_INPUT] = { dtype: 'F32', shape: [batch, embed, 2], data: perImage };
+    const labels = goldenTensor(fixture, 'train_labels', 'I64', [batch]).data as BigInt64Array;
+    const oneHot = new Float32Array(batch * 2);
+    labels.forEach((label, i) => (oneHot[i * 2 + Number(label)] = 1));
+    feeds[LABEL_ONE_HOT_INPUT] = { dtype: 'F32', shape: [batch, 2], data: oneHot };
+  }
+  for (const key of step.trainable) {
+    const weight = fixture.adapters.get(key);
+    if (!weight) throw new Error(`the fixture adapters have no "${key}"`);
+    feeds[key] = weight;
+  }
+  const out = await runModel(target, step.onnx, feeds);
+  const loss = floats(out, step.lossOutput, [])[0]!;
+  const expectedLoss = goldenFloats(fixture, `${stage}_loss`, [1])[0]!;
+  let gradientError = 0;
+  for (const key of step.trainable) {
+    const expected = fixture.golden.get(`${stage}_grad.${key}`);
+    if (!expected) throw new Error(`golden.safetensors has no "${stage}_grad.${key}"`);
+    gradientError = Math.max(gradientError, relativeByNorm(floats(out, step.gradientOutputs.get(key)!, expected.shape), expected.data as Float32Array));
+  }
+  const lossError = Math.abs(loss - expectedLoss) / Math.abs(expectedLoss);
+  return { lossError: Number.isNaN(lossError) ? Infinity : lossError, gradientError };
+}
+
 /**
  * Runs every parity case on one backend and device and reports each case's measured error
  * against its tolerance. The device must be usable (`backend.init(device)` resolved); a failure
@@ -220,6 +304,14 @@ export async function runConformanceSuite(
       record('maps.level_maps', Math.max(...levelErrors));
       record('maps.anomaly_map', maxAbsError(concat(scored.map((s) => s.anomalyMap)), goldenFloats(fixture, 'anomaly_map', [images, size, size])));
       record('scores.image_score', maxAbsError(scored.map((s) => s.imageScore), goldenFloats(fixture, 'image_score', [images])));
+    }
+  }
+
+  for (const stage of ['stage1', 'stage2'] as const) {
+    const step = await attempt([`train.${stage}_loss`, `train.${stage}_gradients`], () => runTrainingStep(fixture, target, stage));
+    if (step) {
+      record(`train.${stage}_loss`, step.lossError);
+      record(`train.${stage}_gradients`, step.gradientError);
     }
   }
 
