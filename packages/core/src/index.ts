@@ -50,3 +50,5 @@ export * from './training/step/trainingStepModel.js';
 export * from './training/augment/geometricAugmentation.js';
 export * from './training/augment/colorJitter.js';
 export * from './training/augment/pilEnhance.js';
+export * from './training/optim/adam.js';
+export * from './training/optim/multiStepLr.js';
