@@ -25,7 +25,7 @@ export async function findLatestCheckpoint(outDir: string, stage: TrainingStage)
   const folder = path.join(outDir, CHECKPOINT_FOLDER);
   let names: string[];
   try {
-    names = await readdir(folder);
+    names = (await readdir(folder, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
