@@ -21,8 +21,9 @@ Images that cannot be read are listed on stderr, the others are still scored, an
 
 ${MODEL_OPTIONS_HELP}
 
-Example:
-  aaclip detect --model ./ViT-L-14-336-aaclip --class-name "dark bottle" --out results img1.png img2.png`;
+Examples:
+  aaclip detect --model ./ViT-L-14-336-aaclip --class-name "dark bottle" --out results img1.png img2.png
+  aaclip detect --model ./ViT-L-14-336 --zero-shot surgery --class-name "dark bottle" --out results img1.png`;
 
 interface ScoredImage {
   readonly image: string;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { AaclipError, AnomalyDetector, parseAaclipSettings } from '@aaclip/core';
+import { AaclipError, AnomalyDetector, ZeroShotMode, parseAaclipSettings } from '@aaclip/core';
 import { loadDataset, loadDatasetPlugins } from '@aaclip/datasets';
 import { evaluateDataset, formatPercent, meanMetrics, METRIC_NAMES } from '@aaclip/eval';
 import type { EvaluationClass, MapDetector } from '@aaclip/eval';
@@ -85,6 +85,8 @@ export const evalCommand: Command = {
       modelConfig: path.resolve(choice.files.modelConfig),
       weights: path.resolve(choice.files.weights),
       adapters: choice.files.adapters.map((a) => path.resolve(a)),
+      // A run without adapters records its baseline, so --resume never mixes plain and surgery maps.
+      ...(choice.files.adapters.length === 0 ? { zeroShot: ZeroShotMode.parse(choice.zeroShot) } : {}),
       vocab: path.resolve(choice.files.vocab),
       imageSize: settings.imageSize,
       domain,

@@ -1,4 +1,4 @@
-import { AaclipError, type AaclipSettings } from '@aaclip/core';
+import { AaclipError, ZeroShotMode, type AaclipSettings } from '@aaclip/core';
 import { findModelFiles, type ModelFiles } from '@aaclip/backend-node';
 
 /** parseArgs option specs shared by every command that runs a model (detect, eval). */
@@ -7,6 +7,7 @@ export const MODEL_OPTION_SPECS = {
   'model-config': { type: 'string' },
   weights: { type: 'string' },
   adapters: { type: 'string', multiple: true },
+  'zero-shot': { type: 'string' },
   vocab: { type: 'string' },
   'image-size': { type: 'string' },
   domain: { type: 'string' },
@@ -22,7 +23,10 @@ export const MODEL_OPTIONS_HELP = `Model:
   --model-config <json>     open_clip model config (plain, or Hugging Face open_clip_config.json)
   --weights <file>          open_clip weights (.safetensors; PyTorch .pth/.bin read without executing code)
   --adapters <file>         AA-CLIP adapters (.safetensors, or the reference's .pth files; repeatable);
-                            omitted → plain CLIP
+                            omitted → a training-free baseline (see --zero-shot)
+  --zero-shot <mode>        without adapters: plain (default; CLIP's own patch tokens) or surgery
+                            (AA-CLIP's frozen stage-1 feature CLIP: V-V attention in the later
+                            blocks, CLS embedding as det token); both against plain CLIP's anchors
   --vocab <file>            CLIP BPE vocabulary (.txt.gz, .txt, or vocab.json with merges.txt beside it)
   --image-size <n>          input size in pixels (default 518; a multiple of the patch size)
   --domain <d>              industrial | medical (default industrial; sets the map blur)
@@ -36,6 +40,7 @@ export interface ModelOptionValues {
   'model-config'?: string;
   weights?: string;
   adapters?: string[];
+  'zero-shot'?: string;
   vocab?: string;
   'image-size'?: string;
   domain?: string;
@@ -47,6 +52,8 @@ export interface ModelOptionValues {
 export interface ModelChoice {
   readonly files: ModelFiles;
   readonly settings: Partial<AaclipSettings>;
+  /** The baseline run without adapters, when --zero-shot was given. */
+  readonly zeroShot?: ZeroShotMode;
   readonly backend?: string;
   readonly device?: string;
   readonly batchSize?: number;
@@ -73,6 +80,7 @@ export async function resolveModelOptions(values: ModelOptionValues): Promise<Mo
     adapters: values.adapters ?? fromDir?.adapters ?? [],
     vocab: pick('vocab', fromDir?.vocab),
   };
+  const zeroShot = zeroShotOption(values['zero-shot'], files.adapters);
   const settings: Partial<AaclipSettings> = {};
   const imageSize = parsePositiveInt(values['image-size'], '--image-size');
   if (imageSize !== undefined) settings.imageSize = imageSize;
@@ -85,8 +93,20 @@ export async function resolveModelOptions(values: ModelOptionValues): Promise<Mo
   return {
     files,
     settings,
+    ...(zeroShot ? { zeroShot } : {}),
     backend: values.backend,
     device: values.device,
     batchSize: parsePositiveInt(values['batch-size'], '--batch-size'),
   };
+}
+
+/** --zero-shot: a baseline mode, only for a run without adapters (from the flags or the --model folder). */
+function zeroShotOption(value: string | undefined, adapters: readonly string[]): ZeroShotMode | undefined {
+  if (value === undefined) return undefined;
+  const mode = ZeroShotMode.safeParse(value);
+  if (!mode.success) throw new AaclipError(`expected ${ZeroShotMode.unwrap().options.join(' or ')}, got "${value}"`, '--zero-shot');
+  if (adapters.length > 0) {
+    throw new AaclipError(`is the baseline run without adapters; it cannot be combined with --adapters (given: ${adapters.join(', ')})`, '--zero-shot');
+  }
+  return mode.data;
 }
