@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AaclipError, readSafetensors, writeSafetensors, type ExpectedShapes, type TensorMap } from '@aaclip/core';
+import { Adam, AaclipError, defaultTrainingSettings, readSafetensors, writeSafetensors, type ExpectedShapes, type Tensor } from '@aaclip/core';
 import {
   checkpointPath,
   findLatestCheckpoint,
@@ -10,7 +10,6 @@ import {
   stageAdapterShapes,
   writeCheckpoint,
   xavierUniformAdapters,
-  type AdamMoments,
   type TrainingCheckpoint,
   type TrainingStage,
 } from '@aaclip/train';
@@ -27,14 +26,25 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** A checkpoint of `stage` with distinct values everywhere (seeded), for the model of `modelShapes`. */
+const floats = (t: Tensor): Float32Array => t.data as Float32Array;
+
+/** Adam over the stage's weights of `adapters`, after `steps` steps with seeded gradients. */
+function trainedAdam(adapters: Map<string, Tensor>, modelShapes: ExpectedShapes, stage: TrainingStage, steps: number): Adam {
+  const stageShapes = stageAdapterShapes(modelShapes, stage);
+  const parameters = new Map([...stageShapes.keys()].map((k) => [k, floats(adapters.get(k)!)]));
+  const adam = new Adam(parameters, defaultTrainingSettings().adam, stageShapes);
+  for (let s = 0; s < steps; s++) {
+    const grads = xavierUniformAdapters(stageShapes, 100 + s);
+    adam.step(new Map([...grads].map(([k, t]) => [k, floats(t)])), 1e-3);
+  }
+  return adam;
+}
+
+/** A checkpoint of `stage` after a few steps, with distinct values everywhere, for the model of `modelShapes`. */
 function sampleCheckpoint(stage: TrainingStage, epoch: number, modelShapes: ExpectedShapes = shapes): TrainingCheckpoint {
-  const adapters = xavierUniformAdapters(modelShapes, 5);
-  const moments = (seed: number): TensorMap => xavierUniformAdapters(stageAdapterShapes(modelShapes, stage), seed);
-  const expAvg = moments(6);
-  const expAvgSq = moments(7);
-  const optimizer = new Map<string, AdamMoments>([...expAvg.keys()].map((k) => [k, { expAvg: expAvg.get(k)!, expAvgSq: expAvgSq.get(k)! }]));
-  return { stage, epoch, globalStep: epoch * 3 + 1, seed: 111, adapters, optimizer };
+  const adapters = new Map(xavierUniformAdapters(modelShapes, 5));
+  const adam = trainedAdam(adapters, modelShapes, stage, 2);
+  return { stage, epoch, globalStep: epoch * 3 + 1, seed: 111, adapters, optimizer: adam.state() };
 }
 
 describe('checkpoints', () => {
@@ -50,17 +60,26 @@ describe('checkpoints', () => {
     expect(raw.tensors.has('image_adapter.det_proj.fc.weight')).toBe(true);
     expect(raw.tensors.has('optimizer.image_adapter.seg_proj.0.fc.weight.exp_avg')).toBe(true);
     expect(raw.tensors.has('optimizer.image_adapter.seg_proj.0.fc.weight.exp_avg_sq')).toBe(true);
+    expect(raw.tensors.get('optimizer.image_adapter.seg_proj.0.fc.weight.step')).toMatchObject({ dtype: 'F32', shape: [] });
     expect([...raw.tensors.keys()].some((k) => k.startsWith('optimizer.text_adapter.'))).toBe(false);
 
     const back = await readCheckpoint(file, shapes);
     expect({ stage: back.stage, epoch: back.epoch, globalStep: back.globalStep, seed: back.seed }).toEqual({ stage: 'image', epoch: 2, globalStep: 7, seed: 111 });
     expect([...back.adapters.keys()]).toEqual([...shapes.keys()]);
     for (const [key, t] of original.adapters) expect(back.adapters.get(key)!.data).toEqual(t.data);
-    expect([...back.optimizer.keys()]).toEqual([...stageAdapterShapes(shapes, 'image').keys()]);
-    for (const [key, m] of original.optimizer) {
-      expect(back.optimizer.get(key)!.expAvg.data).toEqual(m.expAvg.data);
-      expect(back.optimizer.get(key)!.expAvgSq.data).toEqual(m.expAvgSq.data);
-    }
+    expect([...back.optimizer.keys()].sort()).toEqual([...original.optimizer.keys()].sort());
+    for (const [key, t] of original.optimizer) expect(back.optimizer.get(key)!.data).toEqual(t.data);
+    // The state goes back into core's Adam, which continues exactly as the uninterrupted one.
+    const resumedWeights = new Map([...back.adapters].map(([k, t]) => [k, { ...t, data: floats(t).slice() }]));
+    const stageShapes = stageAdapterShapes(shapes, 'image');
+    const resumed = new Adam(new Map([...stageShapes.keys()].map((k) => [k, floats(resumedWeights.get(k)!)])), defaultTrainingSettings().adam, stageShapes);
+    resumed.loadState(back.optimizer, file);
+    const uninterrupted = new Map(xavierUniformAdapters(shapes, 5));
+    trainedAdam(uninterrupted, shapes, 'image', 3);
+    const grads = xavierUniformAdapters(stageShapes, 102);
+    resumed.step(new Map([...grads].map(([k, t]) => [k, floats(t)])), 1e-3);
+    expect(resumed.stepCount('image_adapter.det_proj.fc.weight')).toBe(3);
+    for (const key of stageShapes.keys()) expect(floats(resumedWeights.get(key)!)).toEqual(floats(uninterrupted.get(key)!));
   });
 
   it('a checkpoint of another model size fails naming the tensor and both shapes', async () => {
@@ -104,7 +123,7 @@ describe('checkpoints', () => {
   it('a missing Adam moment names it', async () => {
     const partial = sampleCheckpoint('text', 1);
     const optimizer = new Map(partial.optimizer);
-    optimizer.delete('text_adapter.1.fc.0.weight');
+    optimizer.delete('text_adapter.1.fc.0.weight.exp_avg');
     const file = path.join(work, 'partial.safetensors');
     await writeCheckpoint(file, { ...partial, optimizer });
     await expect(readCheckpoint(file, shapes)).rejects.toThrowError(/missing tensor "optimizer\.text_adapter\.1\.fc\.0\.weight\.exp_avg"/);

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readSafetensors, stripCommonPrefix, type Tensor } from '@aaclip/core';
+import { readSafetensors, SeededRandom, stripCommonPrefix, type Tensor } from '@aaclip/core';
 import { readFile } from 'node:fs/promises';
-import { initialAdapters, stageAdapterShapes, xavierBound, xavierUniform, xavierUniformAdapters } from '@aaclip/train';
-import { deriveSeed, SeededRandom } from '@aaclip/datasets';
+import { initialAdapters, stageAdapterShapes, xavierBound, xavierStream, xavierUniform, xavierUniformAdapters } from '@aaclip/train';
 import { fixtureFile } from '../../../test-support/fixture.js';
 import { biggerShapes, tinyAdapterShapes } from './modelShapes.js';
 
@@ -11,8 +10,7 @@ const floats = (t: Tensor): Float32Array => t.data as Float32Array;
 describe('Xavier-uniform initialisation', () => {
   it('draws uniformly in ±√(6 / (fan_in + fan_out)) for a weight [out, in]', () => {
     expect(xavierBound(64, 48)).toBeCloseTo(Math.sqrt(6 / 112), 15);
-    const random = new SeededRandom(3);
-    const w = xavierUniform([48, 64], () => random.next());
+    const w = xavierUniform([48, 64], SeededRandom.fromSeed(3));
     expect(w).toHaveLength(48 * 64);
     const bound = Math.fround(xavierBound(64, 48));
     let max = 0;
@@ -28,7 +26,7 @@ describe('Xavier-uniform initialisation', () => {
     expect(Math.abs(sum / w.length)).toBeLessThan(0.02 * bound);
     // Variance of U(−b, b) is b²/3.
     expect(sumSq / w.length / ((bound * bound) / 3)).toBeCloseTo(1, 1);
-    expect(() => xavierUniform([5], () => 0.5)).toThrowError(/needs a weight matrix \[out, in\], got \[5\]/);
+    expect(() => xavierUniform([5], SeededRandom.fromSeed(3))).toThrowError(/needs a weight matrix \[out, in\], got \[5\]/);
   });
 
   it('is deterministic per seed and per weight, whatever else is initialised', async () => {
@@ -49,8 +47,9 @@ describe('Xavier-uniform initialisation', () => {
     for (const [key, t] of textOnly) expect(floats(t)).toEqual(floats(a.get(key)!));
     // Each weight has its own stream: no two weights of one shape start alike.
     expect(floats(a.get('text_adapter.0.fc.0.weight')!)).not.toEqual(floats(a.get('text_adapter.1.fc.0.weight')!));
-    const stream = new SeededRandom(deriveSeed(111, 'xavier-uniform', 'text_adapter.0.fc.0.weight'));
-    expect(floats(a.get('text_adapter.0.fc.0.weight')!)).toEqual(xavierUniform(shapes.get('text_adapter.0.fc.0.weight')!, () => stream.next()));
+    const key = 'text_adapter.0.fc.0.weight';
+    expect(floats(a.get(key)!)).toEqual(xavierUniform(shapes.get(key)!, SeededRandom.fromSeed(111).fork('xavier-uniform').fork(key)));
+    expect(xavierStream(111, key).name).toBe(SeededRandom.fromSeed(111).fork('xavier-uniform').fork(key).name);
   });
 });
 

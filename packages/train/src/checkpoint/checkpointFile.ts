@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import {
   AaclipError,
+  adamStateKeys,
   checkTensorShapes,
   readSafetensors,
   writeSafetensors,
   type ExpectedShapes,
-  type Tensor,
   type TensorMap,
 } from '@aaclip/core';
 import { writeFileAtomic } from '@aaclip/backend-node';
@@ -14,12 +14,6 @@ import { isTrainingStage, stageAdapterShapes, type TrainingStage } from '../adap
 /** Written into every checkpoint's `__metadata__`; a reader refuses other formats and newer versions. */
 export const CHECKPOINT_FORMAT = 'aaclip-train-checkpoint';
 export const CHECKPOINT_FORMAT_VERSION = 1;
-
-/** Adam's running moments of one weight (PyTorch's `exp_avg` and `exp_avg_sq`), float32, the weight's shape. */
-export interface AdamMoments {
-  readonly expAvg: Tensor;
-  readonly expAvgSq: Tensor;
-}
 
 /** Everything a run needs to continue a stage where it stopped. */
 export interface TrainingCheckpoint {
@@ -32,27 +26,25 @@ export interface TrainingCheckpoint {
   readonly seed: number;
   /** Every adapter weight (text_adapter.* and image_adapter.*), the reference's key names. */
   readonly adapters: TensorMap;
-  /** Adam's moments of each weight `stage` trains, keyed by the weight's name. */
-  readonly optimizer: ReadonlyMap<string, AdamMoments>;
+  /**
+   * Adam's state for the weights `stage` trains, as core's `Adam.state()` gives it and
+   * `Adam.loadState()` takes it: `<weight>.exp_avg`, `<weight>.exp_avg_sq` (the weight's shape)
+   * and `<weight>.step` (a scalar).
+   */
+  readonly optimizer: TensorMap;
 }
 
-const momentKeys = (weight: string): { expAvg: string; expAvgSq: string } => ({
-  expAvg: `optimizer.${weight}.exp_avg`,
-  expAvgSq: `optimizer.${weight}.exp_avg_sq`,
-});
+/** Prefix of the optimizer's entries in the file, keeping them apart from the adapters. */
+const OPTIMIZER_PREFIX = 'optimizer.';
 
 /**
- * A checkpoint as one safetensors file: the adapters under their own names, Adam's moments under
- * `optimizer.<weight>.exp_avg` / `.exp_avg_sq`, and stage, epoch, step, seed and format version
+ * A checkpoint as one safetensors file: the adapters under their own names, Adam's state under
+ * `optimizer.<weight>.exp_avg` / `.exp_avg_sq` / `.step`, and stage, epoch, step, seed and format version
  * in `__metadata__`.
  */
 export function checkpointBytes(checkpoint: TrainingCheckpoint): Uint8Array {
   const tensors: TensorMap = new Map(checkpoint.adapters);
-  for (const [weight, moments] of checkpoint.optimizer) {
-    const keys = momentKeys(weight);
-    tensors.set(keys.expAvg, moments.expAvg);
-    tensors.set(keys.expAvgSq, moments.expAvgSq);
-  }
+  for (const [key, tensor] of checkpoint.optimizer) tensors.set(`${OPTIMIZER_PREFIX}${key}`, tensor);
   return writeSafetensors(tensors, {
     format: CHECKPOINT_FORMAT,
     format_version: String(CHECKPOINT_FORMAT_VERSION),
@@ -95,22 +87,20 @@ export function checkpointFromBytes(bytes: Uint8Array, source: string, adapterSh
   const stage = metadata['stage'];
   if (!isTrainingStage(stage)) throw new AaclipError(`__metadata__ "stage" is ${JSON.stringify(stage ?? null)}, expected "text" or "image"`, source);
 
-  const momentShapes: ExpectedShapes = new Map();
+  // Adam's state of every weight the stage trains, keyed as in the file.
+  const optimizerShapes: ExpectedShapes = new Map();
   for (const [weight, shape] of stageAdapterShapes(adapterShapes, stage)) {
-    const keys = momentKeys(weight);
-    momentShapes.set(keys.expAvg, shape);
-    momentShapes.set(keys.expAvgSq, shape);
+    const keys = adamStateKeys(weight);
+    optimizerShapes.set(`${OPTIMIZER_PREFIX}${keys.expAvg}`, shape);
+    optimizerShapes.set(`${OPTIMIZER_PREFIX}${keys.expAvgSq}`, shape);
+    optimizerShapes.set(`${OPTIMIZER_PREFIX}${keys.step}`, []);
   }
-  const unknown = [...tensors.keys()].find((key) => !adapterShapes.has(key) && !momentShapes.has(key));
+  const unknown = [...tensors.keys()].find((key) => !adapterShapes.has(key) && !optimizerShapes.has(key));
   if (unknown !== undefined) throw new AaclipError(`unexpected tensor "${unknown}" (not an adapter weight of this model, nor Adam state of the ${stage} stage)`, source);
 
   const adapters = checkTensorShapes(adapterShapes, tensors, source);
-  const moments = checkTensorShapes(momentShapes, tensors, source);
-  const optimizer = new Map<string, AdamMoments>();
-  for (const weight of stageAdapterShapes(adapterShapes, stage).keys()) {
-    const keys = momentKeys(weight);
-    optimizer.set(weight, { expAvg: moments.get(keys.expAvg)!, expAvgSq: moments.get(keys.expAvgSq)! });
-  }
+  const optimizer: TensorMap = new Map();
+  for (const [key, tensor] of checkTensorShapes(optimizerShapes, tensors, source)) optimizer.set(key.slice(OPTIMIZER_PREFIX.length), tensor);
   return {
     stage,
     epoch: metadataInteger(metadata, 'epoch', source),
