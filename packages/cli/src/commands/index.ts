@@ -2,6 +2,7 @@ import type { Command } from './command.js';
 import { detectCommand } from './detect.js';
 import { evalCommand } from './eval.js';
 import { datasetsCommand } from './datasets.js';
+import { trainCommand } from './train.js';
 
 // Every sub-command of `aaclip`, in the order `aaclip --help` lists them.
-export const commands: Command[] = [detectCommand, evalCommand, datasetsCommand];
+export const commands: Command[] = [detectCommand, evalCommand, trainCommand, datasetsCommand];
