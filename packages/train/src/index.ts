@@ -13,3 +13,6 @@ export * from './init/xavierUniform.js';
 export * from './init/initialAdapters.js';
 export * from './log/trainLog.js';
 export * from './output/finalAdapters.js';
+export * from './trainer/trainingModel.js';
+export * from './trainer/trainAdapters.js';
+export { epochBatches } from './trainer/batches.js';
