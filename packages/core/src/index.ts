@@ -52,3 +52,4 @@ export * from './training/augment/colorJitter.js';
 export * from './training/augment/pilEnhance.js';
 export * from './training/optim/adam.js';
 export * from './training/optim/multiStepLr.js';
+export * from './preprocess/resizeNearestPil.js';

@@ -11,7 +11,6 @@ export * from './metrics/radixSort.js';
 export * from './metrics/aupro.js';
 export * from './metrics/pixelMetrics.js';
 export * from './protocol/minMaxNormalise.js';
-export * from './protocol/binaryMask.js';
 export * from './protocol/classMetrics.js';
 export * from './protocol/evaluateClass.js';
 export * from './protocol/classEvaluator.js';

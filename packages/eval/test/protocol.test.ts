@@ -4,7 +4,6 @@ import { AaclipError, readSafetensors } from '@aaclip/core';
 import type { Tensor } from '@aaclip/core';
 import {
   auroc,
-  binaryMaskAtSize,
   ClassEvaluator,
   evaluateClass,
   meanMetrics,
@@ -191,19 +190,5 @@ describe('normalisation and masks', () => {
     const constant = Float32Array.from([4, 4]);
     minMaxNormaliseInPlace(constant, 'v');
     expect(Array.from(constant)).toEqual([0, 0]);
-  });
-
-  it('resizes masks nearest-neighbour as PIL samples them and binarises != 0', () => {
-    // 4 → 2 picks source columns ⌊(2x+1)·4/4⌋ = 1, 3.
-    const mask = { width: 4, height: 1, data: Uint8Array.from([0, 9, 0, 0]) };
-    expect(Array.from(binaryMaskAtSize(mask, 2, 1))).toEqual([1, 0]);
-    // 2 → 5: ⌊(2x+1)·2/10⌋ = 0, 0, 1, 1, 1.
-    const up = { width: 2, height: 1, data: Float32Array.from([0, 0.5]) };
-    expect(Array.from(binaryMaskAtSize(up, 5, 1))).toEqual([0, 0, 1, 1, 1]);
-    // Grey + alpha: the alpha channel does not count.
-    const withAlpha = { width: 2, height: 1, channels: 2 as const, data: Uint8Array.from([0, 255, 7, 255]) };
-    expect(Array.from(binaryMaskAtSize(withAlpha, 2, 1))).toEqual([0, 1]);
-    expect(Array.from(binaryMaskAtSize(null, 3, 1))).toEqual([0, 0, 0]);
-    expect(() => binaryMaskAtSize({ width: 3, height: 3, data: new Uint8Array(8) }, 2, 2, 'm.png')).toThrowError(/^m\.png: mask data has 8 values/);
   });
 });

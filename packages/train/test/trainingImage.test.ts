@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preprocessImage, readSafetensors } from '@aaclip/core';
 import { decodeImageFile, readModelConfig } from '@aaclip/backend-node';
-import { loadTrainingData, loadTrainingImage, pillowNearestIndices, trainingMask, trainingPixels, type TrainingExample } from '@aaclip/train';
+import { loadTrainingData, loadTrainingImage, trainingMask, trainingPixels, type TrainingExample } from '@aaclip/train';
 import { fixtureFile, sharedDir } from '../../../test-support/fixture.js';
 
 const tinyTrain = path.join(sharedDir, 'fixtures/tiny-train/mvtec');
@@ -63,14 +63,6 @@ describe('loading a training example', () => {
       const wrong = expected.bits.filter((b, i) => b !== mask[i]).length;
       expect(wrong, `${name} → ${size}`).toBe(0);
     }
-  });
-
-  it('follows Pillow\'s running sum, which differs from ⌊(i + ½)·src/dst⌋ for some sizes', () => {
-    const closedForm = (src: number, dst: number): number[] => Array.from({ length: dst }, (_, i) => Math.floor(((2 * i + 1) * src) / (2 * dst)));
-    const pillow = Array.from(pillowNearestIndices(1024, 518));
-    expect(pillow.filter((v, i) => v !== closedForm(1024, 518)[i]).length).toBeGreaterThan(0);
-    expect(Array.from(pillowNearestIndices(4, 8))).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
-    expect(Array.from(pillowNearestIndices(48, 48))).toEqual(Array.from({ length: 48 }, (_, i) => i));
   });
 
   it('a mask whose size differs from its image names both files', async () => {

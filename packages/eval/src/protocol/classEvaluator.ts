@@ -1,7 +1,5 @@
-import { AaclipError } from '@aaclip/core';
-import type { Domain } from '@aaclip/core';
-import { binaryMaskAtSize } from './binaryMask.js';
-import type { MaskImage } from './binaryMask.js';
+import { AaclipError, binaryMaskNearest } from '@aaclip/core';
+import type { Domain, MaskImage } from '@aaclip/core';
 import { evaluateClass } from './evaluateClass.js';
 import type { ClassEvaluation, ClassPredictions, EvaluateClassOptions } from './evaluateClass.js';
 
@@ -73,7 +71,7 @@ export class ClassEvaluator {
       }
     }
     if (!Number.isFinite(sample.imageScore)) throw new AaclipError(`image score is ${sample.imageScore}`, source);
-    const mask = binaryMaskAtSize(sample.mask, width, height, source);
+    const mask = binaryMaskNearest(sample.mask, width, height, source);
     const i = this.count;
     if (i === this.labels.length) this.grow();
     this.maps.set(sample.map, i * this.plane);

@@ -17,7 +17,7 @@ export interface ClassPredictions {
   readonly width: number;
   /** count×height×width raw anomaly maps. */
   readonly maps: Float32Array;
-  /** count×height×width ground truth, `!= 0` is anomalous (see binaryMaskAtSize). */
+  /** count×height×width ground truth, `!= 0` is anomalous (see core's binaryMaskNearest). */
   readonly masks: Uint8Array;
   /** count image labels, `!= 0` is anomalous. */
   readonly labels: Uint8Array;

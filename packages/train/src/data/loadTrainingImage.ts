@@ -1,6 +1,5 @@
-import { AaclipError, toRgb8, type RawImage, type Rgb8Image } from '@aaclip/core';
+import { AaclipError, binaryMaskNearest, toRgb8, type RawImage, type Rgb8Image } from '@aaclip/core';
 import { decodeImageFile } from '@aaclip/backend-node';
-import { binaryMaskNearest } from './binaryMaskNearest.js';
 import type { TrainingExample } from './trainingExample.js';
 
 /** One example decoded for a run at `size`×`size`. */
@@ -28,7 +27,7 @@ export function trainingMask(mask: RawImage | null, image: { width: number; heig
       example.maskPath,
     );
   }
-  return binaryMaskNearest(mask, size, size, example.maskPath ?? example.imagePath);
+  return Float32Array.from(binaryMaskNearest(mask, size, size, example.maskPath ?? example.imagePath));
 }
 
 /** Decodes an example's image and mask (unreadable files fail naming the file). */
