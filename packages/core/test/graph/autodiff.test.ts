@@ -99,3 +99,15 @@ describe('gradients(): the training-step graph', () => {
     expect(pruned.nodes.map((n) => n.op)).toEqual(['Add', 'Identity']);
   });
 });
+
+describe('gradients(): trainable weights are the state dict\'s', () => {
+  it('refuses a weight the builder reshaped (its gradient would not be the state dict\'s)', () => {
+    const { graph, weights } = chain();
+    const shapes = new Map(weights.map((w) => [w, [WIDTH, WIDTH]]));
+    expect(() => gradients(graph, { loss: 'loss', wrt: weights, stateDictShapes: shapes })).not.toThrow();
+    shapes.set('block.0.w1', [WIDTH, 2, WIDTH / 2]);
+    expect(() => gradients(graph, { loss: 'loss', wrt: weights, stateDictShapes: shapes })).toThrow(
+      /"block.0.w1" is \[8, 8\] in the graph but \[8, 2, 4\] in the state dict: it was reshaped or interpolated/,
+    );
+  });
+});

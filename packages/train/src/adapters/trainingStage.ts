@@ -1,15 +1,10 @@
-import { AaclipError, type ExpectedShapes } from '@aaclip/core';
+import { AaclipError, STAGE_ADAPTER_PREFIX, type ExpectedShapes, type TrainingStage } from '@aaclip/core';
 
-/** AA-CLIP's two training stages: the text adapters first, then the image adapters. */
-export type TrainingStage = 'text' | 'image';
+// The stages and their adapter prefixes are core's (the training-step builders use them too).
+export { STAGE_ADAPTER_PREFIX, type TrainingStage };
 
+/** AA-CLIP's two training stages in order: the text adapters first, then the image adapters. */
 export const TRAINING_STAGES: readonly TrainingStage[] = ['text', 'image'];
-
-/** The state-dict prefix of the adapters a stage trains (the reference's module names). */
-export const STAGE_ADAPTER_PREFIX: Readonly<Record<TrainingStage, string>> = {
-  text: 'text_adapter.',
-  image: 'image_adapter.',
-};
 
 export function isTrainingStage(value: unknown): value is TrainingStage {
   return value === 'text' || value === 'image';

@@ -33,6 +33,12 @@ export interface GradientOptions {
   readonly keepOutputs?: readonly string[];
   /** Output name of a weight's gradient; default "<weight>.grad". */
   readonly gradientName?: (weight: string) => string;
+  /**
+   * The state-dict shape of each trainable weight. A weight whose initializer has another shape
+   * was reshaped or interpolated when the graph was built (conv1 as a matrix, an interpolated
+   * position grid): its gradient would not be the state dict's, so it is refused.
+   */
+  readonly stateDictShapes?: ReadonlyMap<string, readonly number[]>;
 }
 
 export interface TrainingStepGraph {
@@ -51,6 +57,13 @@ export function gradients(forward: Graph, options: GradientOptions): TrainingSte
     const t = forward.initializers.get(w);
     if (!t) throw new AaclipError(`trainable weight "${w}" is not an initializer of the graph`, source);
     if (t.dtype !== 'F32') throw new AaclipError(`trainable weight "${w}" is ${t.dtype}, only F32 weights can be trained`, source);
+    const expected = options.stateDictShapes?.get(w);
+    if (options.stateDictShapes && (!expected || expected.join(',') !== t.shape.join(','))) {
+      throw new AaclipError(
+        `trainable weight "${w}" is [${t.shape.join(', ')}] in the graph but ${expected ? `[${expected.join(', ')}]` : 'absent'} in the state dict: it was reshaped or interpolated when the graph was built and cannot be trained`,
+        source,
+      );
+    }
   }
   const graph = initializersToInputs(forward, wrt);
   const { types, values } = inferShapes(graph);

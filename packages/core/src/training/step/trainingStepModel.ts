@@ -1,6 +1,7 @@
 // The training step of each AA-CLIP stage as one ONNX model: the stage's loss graph
 // differentiated with respect to the stage's adapters. Any backend that runs ONNX runs it.
 import { AaclipError } from '../../errors/aaclipError.js';
+import { adapterWeightShapes } from '../../weights/clipWeights.js';
 import { gradients } from '../../graph/autodiff/gradients.js';
 import type { TrainingStepGraph } from '../../graph/autodiff/gradients.js';
 import { onnxModelFromGraph } from '../../graph/buildModels.js';
@@ -48,7 +49,11 @@ function blockBoundaries(graph: Graph): string[] {
 }
 
 /** Differentiates a stage's loss graph with respect to its adapters. */
-export function trainingStepGraph(stage: TrainingStage, loss: Graph, options: { checkpointing?: boolean } = {}): TrainingStepGraph {
+export function trainingStepGraph(
+  stage: TrainingStage,
+  loss: Graph,
+  options: { checkpointing?: boolean; stateDictShapes?: ReadonlyMap<string, readonly number[]> } = {},
+): TrainingStepGraph {
   const prefix = STAGE_ADAPTER_PREFIX[stage];
   const trainable = [...loss.initializers.keys()].filter((k) => k.startsWith(prefix));
   if (trainable.length === 0) throw new AaclipError(`the loss graph has no ${prefix}* weights to train`, `graph ${loss.name}`);
@@ -58,11 +63,12 @@ export function trainingStepGraph(stage: TrainingStage, loss: Graph, options: { 
     wrt: trainable,
     keepOutputs: parts,
     checkpoints: options.checkpointing ? blockBoundaries(loss) : [],
+    ...(options.stateDictShapes ? { stateDictShapes: options.stateDictShapes } : {}),
   });
 }
 
-function stepModel(stage: TrainingStage, loss: Graph, options: TrainingStepOptions): TrainingStepModel {
-  const step = trainingStepGraph(stage, loss, options);
+function stepModel(stage: TrainingStage, loss: Graph, model: StageLossModel, options: TrainingStepOptions): TrainingStepModel {
+  const step = trainingStepGraph(stage, loss, { ...options, stateDictShapes: adapterWeightShapes(model.config, model.settings) });
   const trainable = [...step.gradientOutputs.keys()];
   const trainableSet = new Set(trainable);
   return {
@@ -78,10 +84,10 @@ function stepModel(stage: TrainingStage, loss: Graph, options: TrainingStepOptio
 
 /** Stage 1: inputs input_ids, class_one_hot, patch_features_{k}, masks + the text adapters. */
 export function buildTextTrainingStep(model: TextStageLossModel, options: TrainingStepOptions = {}): TrainingStepModel {
-  return stepModel('text', buildTextStageLossGraph(model), options);
+  return stepModel('text', buildTextStageLossGraph(model), model, options);
 }
 
 /** Stage 2: inputs pixel_values, anchors, label_one_hot, masks + the image adapters. */
 export function buildImageTrainingStep(model: StageLossModel, options: TrainingStepOptions = {}): TrainingStepModel {
-  return stepModel('image', buildImageStageLossGraph(model), options);
+  return stepModel('image', buildImageStageLossGraph(model), model, options);
 }
