@@ -62,6 +62,12 @@ Example:
 
 const STAGES: Readonly<Record<string, readonly TrainingStage[]>> = { text: ['text'], image: ['image'], both: ['text', 'image'] };
 
+/** A path relative to the working directory when it lies inside it, else absolute. */
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') ? file : relative;
+}
+
 function parseNumber(value: string | undefined, flag: string, integer: boolean): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -185,7 +191,7 @@ export const trainCommand: Command = {
         }
         case 'checkpoint':
           progress.done();
-          console.error(`${event.stage} epoch ${event.epoch}: checkpoint ${path.relative(process.cwd(), event.file)}`);
+          console.error(`${event.stage} epoch ${event.epoch}: checkpoint ${displayPath(event.file)}`);
           break;
         case 'stage-start':
           progress.done();
