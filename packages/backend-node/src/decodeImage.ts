@@ -1,24 +1,18 @@
-import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { AaclipError, type RawImage } from '@aaclip/core';
 import { decodeBmp, looksLikeBmp } from './decoders/bmp.js';
+import { readRegularFile } from './files/readRegularFile.js';
 
 /** Largest image accepted (pixels); larger files are refused before decoding. */
 export const MAX_IMAGE_PIXELS = 100_000_000;
 
 /**
  * Decodes an image file (PNG, JPEG, TIFF, WebP, BMP, …) to raw pixels with sharp. Corrupt, truncated,
- * missing and oversized files fail with an AaclipError naming the file.
+ * missing and oversized files, and anything that is not a regular file (a FIFO, a device, a folder),
+ * fail with an AaclipError naming the file.
  */
 export async function decodeImageFile(file: string): Promise<RawImage> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new AaclipError(code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(err)})`, file);
-  }
-  return decodeImageBytes(bytes, file);
+  return decodeImageBytes(await readRegularFile(file, 'image'), file);
 }
 
 export async function decodeImageBytes(bytes: Uint8Array, source: string): Promise<RawImage> {

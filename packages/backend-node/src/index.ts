@@ -6,3 +6,4 @@ export { NODE_BACKEND_PRIORITY } from './register.js';
 export { decodeImageFile, decodeImageBytes, MAX_IMAGE_PIXELS } from './decodeImage.js';
 export { writeFileAtomic } from './files/writeFileAtomic.js';
 export { findModelFiles, loadModelFiles, loadTokenizer, readModelConfig, readWeightsFile, MODEL_DIR_FILES, type ModelFiles } from './files/loadModelFiles.js';
+export { readRegularFile, MAX_FILE_BYTES, type InputFileKind } from './files/readRegularFile.js';

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   AaclipError,
@@ -12,6 +12,7 @@ import {
   type ParsedModelConfig,
   type TensorMap,
 } from '@aaclip/core';
+import { readRegularFile, type InputFileKind } from './readRegularFile.js';
 
 /** The files a detector is made of. `adapters` may list several files (e.g. the reference's two .pth files). */
 export interface ModelFiles {
@@ -51,49 +52,40 @@ export async function findModelFiles(dir: string): Promise<ModelFiles> {
   return { modelConfig: await need('config'), weights: await need('weights'), adapters: adapters ? [adapters] : [], vocab: await need('vocab') };
 }
 
-async function readBytes(file: string): Promise<Uint8Array> {
-  try {
-    const buf = await readFile(file);
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new AaclipError(code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(err)})`, file);
-  }
-}
-
-const named = async (file: string): Promise<NamedBytes> => ({ name: file, bytes: await readBytes(file) });
+/** A model file's bytes with its name; only regular files within the kind's size limit are read. */
+const named = async (file: string, kind: InputFileKind): Promise<NamedBytes> => ({ name: file, bytes: await readRegularFile(file, kind) });
 
 /**
  * Reads a weights file: safetensors, or a PyTorch zip checkpoint (.pth/.bin) through the
  * restricted reader that accepts tensors and plain containers only — nothing in it is executed.
  */
 export async function readWeightsFile(file: string): Promise<TensorMap> {
-  return readWeightsBytes(await named(file));
+  return readWeightsBytes(await named(file, 'weights'));
 }
 
 /** Reads the model config (plain open_clip JSON or Hugging Face's open_clip_config.json). */
 export async function readModelConfig(file: string): Promise<ParsedModelConfig> {
-  return parseModelConfigBytes(await named(file));
+  return parseModelConfigBytes(await named(file, 'model config'));
 }
 
 /** The Hugging Face merges file that goes with a `vocab.json`, if that is what `vocab` is. */
 async function mergesFor(vocab: string): Promise<NamedBytes | undefined> {
   if (!path.basename(vocab).endsWith('.json')) return undefined;
-  return named(path.join(path.dirname(vocab), 'merges.txt'));
+  return named(path.join(path.dirname(vocab), 'merges.txt'), 'vocabulary');
 }
 
 /** Loads the BPE vocabulary: `bpe_simple_vocab_16e6.txt.gz`, its unzipped text, or Hugging Face `vocab.json` (+ `merges.txt` beside it). */
 export async function loadTokenizer(file: string): Promise<ClipTokenizer> {
-  return tokenizerFromBytes(await named(file), await mergesFor(file));
+  return tokenizerFromBytes(await named(file, 'vocabulary'), await mergesFor(file));
 }
 
 /** Reads every file of a model into what `AnomalyDetector.create` takes. */
 export async function loadModelFiles(files: ModelFiles): Promise<DetectorModel> {
   return detectorModelFromBytes({
-    config: await named(files.modelConfig),
-    weights: await named(files.weights),
-    vocabulary: await named(files.vocab),
+    config: await named(files.modelConfig, 'model config'),
+    weights: await named(files.weights, 'weights'),
+    vocabulary: await named(files.vocab, 'vocabulary'),
     merges: await mergesFor(files.vocab),
-    adapters: await Promise.all(files.adapters.map(named)),
+    adapters: await Promise.all(files.adapters.map((file) => named(file, 'weights'))),
   });
 }

@@ -2,16 +2,40 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+/** The most UTF-8 bytes of the target's name a temporary name keeps (file names may have 255 bytes in all). */
+const TEMP_NAME_PREFIX_BYTES = 64;
+
+/** The first code points of `name` that fit in `maxBytes` bytes of UTF-8 (never half a character). */
+function utf8Prefix(name: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const ch of name) {
+    const size = Buffer.byteLength(ch, 'utf8');
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += ch.length;
+  }
+  return name.slice(0, end);
+}
+
+/**
+ * A hidden temporary name beside `file`, at most 64 + 18 bytes long whatever the target's
+ * length: a target with a legal 255-byte name must still get a legal temporary name.
+ */
+export function temporaryNameFor(file: string): string {
+  const prefix = utf8Prefix(path.basename(file), TEMP_NAME_PREFIX_BYTES);
+  return path.join(path.dirname(file), `.${prefix}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
 /**
  * Writes a file so that readers see either the old file or the complete new one, never a part:
  * the bytes go to a temporary file in the same folder, which is then renamed over the target.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true });
-  const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  await mkdir(path.dirname(file), { recursive: true });
+  const temp = temporaryNameFor(file);
   try {
-    await writeFile(temp, data);
+    await writeFile(temp, data, { flag: 'wx' }); // wx: never through an existing entry (a planted link)
     await rename(temp, file);
   } catch (err) {
     await rm(temp, { force: true });
