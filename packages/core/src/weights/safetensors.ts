@@ -1,7 +1,7 @@
 // safetensors: an 8-byte little-endian header length, a UTF-8 JSON header
 // {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {string: string}},
 // then the data area the offsets point into. Every field is checked before it is trusted.
-import { AaclipError } from '../errors/aaclipError.js';
+import { AaclipError, oneLineText } from '../errors/aaclipError.js';
 import type { DType, Tensor, TensorData, TensorMap } from '../tensor/tensor.js';
 import { numel, shapeToString } from '../tensor/tensor.js';
 import { bfloat16ToFloat32, halfToFloat32 } from './halfFloat.js';
@@ -12,10 +12,22 @@ import {
   tensorDataFromBytes,
   typedArrayView,
 } from './dtypeLayout.js';
+import { scanJsonStructure } from './jsonStructureScan.js';
 
 /** Headers larger than this are refused (real checkpoints' headers are well under a megabyte). */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
-const METADATA_KEY = '__metadata__';
+/**
+ * Objects and arrays may nest at most this deep in a header (a real one nests 3 deep: the header,
+ * a tensor's entry, its shape), so no later walk of a hostile value can run out of stack.
+ */
+export const MAX_SAFETENSORS_HEADER_DEPTH = 16;
+/** The header key that holds the file's metadata; no tensor may have this name. */
+export const SAFETENSORS_METADATA_KEY = '__metadata__';
+const METADATA_KEY = SAFETENSORS_METADATA_KEY;
+/** Names (tensor names, metadata keys) taken from a file are shown at most this long in errors. */
+const SHOWN_NAME_LENGTH = 120;
+/** A value from a header is shown at most this long in errors. */
+const SHOWN_VALUE_LENGTH = 60;
 
 export interface SafetensorsContents {
   tensors: TensorMap;
@@ -34,14 +46,57 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A tensor name or key from the file, quoted, on one line and bounded. */
+function quoted(name: string): string {
+  return `"${oneLineText(name, SHOWN_NAME_LENGTH)}"`;
+}
+
+/**
+ * The start of a header value as JSON text, cut to SHOWN_VALUE_LENGTH: the walk stops once that
+ * much is written, so a huge array or string costs no more than a small one.
+ */
 function describe(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  const parts: string[] = [];
+  let length = 0;
+  const emit = (text: string): void => {
+    parts.push(text);
+    length += text.length;
+  };
+  const full = (): boolean => length > SHOWN_VALUE_LENGTH;
+  // Recursion is bounded: readSafetensors refuses headers nested past MAX_SAFETENSORS_HEADER_DEPTH.
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      emit('[');
+      for (let i = 0; i < v.length && !full(); i++) {
+        if (i > 0) emit(',');
+        walk(v[i]);
+      }
+      emit(']');
+    } else if (isPlainObject(v)) {
+      emit('{');
+      let first = true;
+      for (const key in v) {
+        if (full()) break;
+        if (!first) emit(',');
+        first = false;
+        emit(`${JSON.stringify(key.slice(0, SHOWN_VALUE_LENGTH + 1))}:`);
+        walk(v[key]);
+      }
+      emit('}');
+    } else if (typeof v === 'string') {
+      emit(JSON.stringify(v.slice(0, SHOWN_VALUE_LENGTH + 1)));
+    } else {
+      emit(JSON.stringify(v) ?? String(v));
+    }
+  };
+  walk(value);
+  const text = parts.join('');
+  return text.length > SHOWN_VALUE_LENGTH ? `${text.slice(0, SHOWN_VALUE_LENGTH - 3)}...` : text;
 }
 
 function parseEntry(name: string, raw: unknown, dataLength: number, source: string): HeaderEntry {
   const fail = (problem: string): never => {
-    throw new AaclipError(`tensor "${name}": ${problem}`, source);
+    throw new AaclipError(`tensor ${quoted(name)}: ${problem}`, source);
   };
   if (!isPlainObject(raw)) return fail(`header entry is ${describe(raw)}, not an object`);
   const { dtype, shape, data_offsets: offsets } = raw;
@@ -76,14 +131,15 @@ function parseEntry(name: string, raw: unknown, dataLength: number, source: stri
 
 function parseMetadata(raw: unknown, source: string): Record<string, string> {
   if (!isPlainObject(raw)) throw new AaclipError(`${METADATA_KEY} is ${describe(raw)}, not an object`, source);
-  const metadata: Record<string, string> = {};
+  const entries: [string, string][] = [];
   for (const [key, value] of Object.entries(raw)) {
     if (typeof value !== 'string') {
-      throw new AaclipError(`${METADATA_KEY} "${key}" is ${describe(value)}, not a string`, source);
+      throw new AaclipError(`${METADATA_KEY} ${quoted(key)} is ${describe(value)}, not a string`, source);
     }
-    metadata[key] = value;
+    entries.push([key, value]);
   }
-  return metadata;
+  // fromEntries defines own properties, so a key "__proto__" stays a key.
+  return Object.fromEntries(entries);
 }
 
 function checkNoOverlap(entries: HeaderEntry[], source: string): void {
@@ -94,7 +150,7 @@ function checkNoOverlap(entries: HeaderEntry[], source: string): void {
     const cur = sorted[i]!;
     if (cur.begin < prev.end) {
       throw new AaclipError(
-        `tensor "${cur.name}": data_offsets [${cur.begin}, ${cur.end}] overlap tensor "${prev.name}" [${prev.begin}, ${prev.end}]`,
+        `tensor ${quoted(cur.name)}: data_offsets [${cur.begin}, ${cur.end}] overlap tensor ${quoted(prev.name)} [${prev.begin}, ${prev.end}]`,
         source,
       );
     }
@@ -124,12 +180,31 @@ export function readSafetensors(bytes: Uint8Array, source: string): SafetensorsC
     throw new AaclipError(`header length ${headerLength} is implausibly large`, source);
   }
   let header: unknown;
+  let text: string;
   try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new AaclipError(`header is not UTF-8 JSON (${why})`, source);
+  }
+  // Depth first (before anything walks the value), duplicates once the text is known to be JSON.
+  const finding = scanJsonStructure(text, MAX_SAFETENSORS_HEADER_DEPTH);
+  if (finding?.kind === 'tooDeep') {
+    throw new AaclipError(
+      `header nests objects/arrays ${finding.depth} deep, past the limit of ${MAX_SAFETENSORS_HEADER_DEPTH} (a safetensors header nests 3 deep)`,
+      source,
+    );
+  }
+  try {
     header = JSON.parse(text);
   } catch (err) {
-    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    const why = err instanceof Error ? err.message : String(err);
     throw new AaclipError(`header is not UTF-8 JSON (${why})`, source);
+  }
+  if (finding?.kind === 'duplicateKey') {
+    const where = finding.path.length === 0 ? 'the header' : `the header entry ${finding.path.map(quoted).join(' → ')}`;
+    const what = finding.path.length === 0 ? 'tensor name' : 'key';
+    throw new AaclipError(`${what} ${quoted(finding.key)} appears twice in ${where} (which one is meant is ambiguous)`, source);
   }
   if (!isPlainObject(header)) {
     throw new AaclipError(`header is ${describe(header)}, not a JSON object`, source);
@@ -164,22 +239,31 @@ function tensorDataView(dtype: DType, bytes: Uint8Array, byteOffset: number, byt
   return typedArrayView(dtype, bytes.buffer, start, byteLength / DTYPE_ITEM_SIZE[dtype]);
 }
 
-/** Serialises tensors (in insertion order) to safetensors; the header is space-padded to a multiple of 8. */
-export function writeSafetensors(tensors: TensorMap, metadata?: Record<string, string>): Uint8Array {
-  const header: Record<string, unknown> = {};
-  if (metadata && Object.keys(metadata).length > 0) header[METADATA_KEY] = { ...metadata };
+/**
+ * Serialises tensors (in insertion order) to safetensors; the header is space-padded to a multiple
+ * of 8. A tensor named "__metadata__" is refused (its entry would take the metadata's place);
+ * `source` (the file being written) names the file in errors.
+ */
+export function writeSafetensors(tensors: TensorMap, metadata?: Record<string, string>, source?: string): Uint8Array {
+  if (tensors.has(METADATA_KEY)) {
+    throw new AaclipError(`a tensor cannot be named "${METADATA_KEY}": safetensors reserves that key for the file's metadata`, source);
+  }
+  const entries: [string, unknown][] = [];
+  if (metadata && Object.keys(metadata).length > 0) entries.push([METADATA_KEY, { ...metadata }]);
   let offset = 0;
   for (const [name, t] of tensors) {
     const byteLength = numel(t.shape) * DTYPE_ITEM_SIZE[t.dtype];
     if (!dataMatchesDType(t.dtype, t.data) || t.data.byteLength !== byteLength) {
       throw new AaclipError(
-        `tensor "${name}": ${t.dtype} ${shapeToString(t.shape)} does not match its data (${t.data.constructor.name} of ${t.data.length} elements)`,
+        `tensor ${quoted(name)}: ${t.dtype} ${shapeToString(t.shape)} does not match its data (${t.data.constructor.name} of ${t.data.length} elements)`,
+        source,
       );
     }
-    header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + byteLength] };
+    entries.push([name, { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + byteLength] }]);
     offset += byteLength;
   }
-  const json = new TextEncoder().encode(JSON.stringify(header));
+  // fromEntries defines own properties, so a tensor named "__proto__" is written like any other.
+  const json = new TextEncoder().encode(JSON.stringify(Object.fromEntries(entries)));
   const headerLength = Math.ceil(json.length / 8) * 8;
   const out = new Uint8Array(8 + headerLength + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);

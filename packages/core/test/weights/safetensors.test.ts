@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fixtureFile } from '../../../../test-support/fixture.js';
 import { AaclipError } from '../../src/errors/aaclipError.js';
-import type { TensorMap } from '../../src/tensor/tensor.js';
-import { readSafetensors, toFloat32, writeSafetensors } from '../../src/weights/safetensors.js';
+import type { Tensor, TensorMap } from '../../src/tensor/tensor.js';
+import { MAX_SAFETENSORS_HEADER_DEPTH, readSafetensors, toFloat32, writeSafetensors } from '../../src/weights/safetensors.js';
 
 /** Builds a safetensors file from a raw header value (any JSON) and a data area, with no checks. */
 function rawFile(header: unknown, data: Uint8Array, headerLengthOverride?: bigint): Uint8Array {
@@ -164,5 +164,82 @@ describe('readSafetensors refuses hostile files', () => {
 
   it('metadata that is not strings', () => {
     expectError(rawFile({ __metadata__: { n: 3 }, a: ok }, eight), /__metadata__ "n" is 3, not a string/);
+  });
+});
+
+describe('readSafetensors bounds the work a hostile header can cause', () => {
+  const eight = new Uint8Array(8);
+  const ok = { dtype: 'F32', shape: [2], data_offsets: [0, 8] };
+
+  it('a 100k-deep JSON value is refused by depth, named, without overflowing the stack', () => {
+    const depth = 100_000;
+    for (const nested of [`${'['.repeat(depth)}${']'.repeat(depth)}`, `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`]) {
+      for (const header of [nested, `{"w": ${nested}}`]) {
+        const start = performance.now();
+        expectError(rawFile(header, eight), new RegExp(`header nests objects/arrays ${MAX_SAFETENSORS_HEADER_DEPTH + 1} deep, past the limit of ${MAX_SAFETENSORS_HEADER_DEPTH}`));
+        expect(performance.now() - start).toBeLessThan(1000);
+      }
+    }
+  });
+
+  it('values nested within the limit are described briefly, however large', () => {
+    const deep = JSON.parse(`${'['.repeat(MAX_SAFETENSORS_HEADER_DEPTH - 1)}${']'.repeat(MAX_SAFETENSORS_HEADER_DEPTH - 1)}`) as unknown;
+    expectError(rawFile({ w: deep }, eight), /tensor "w": header entry is \[\[\[\[.*, not an object$/);
+    const wide = { w: { ...ok, shape: Array.from({ length: 1_000_000 }, (_, i) => -i) } };
+    expectError(rawFile(wide, eight), /tensor "w": shape \[0,-1,-2,.*\.\.\. is not a list of non-negative integers$/);
+  });
+
+  it('a key twice in the header is refused, naming it (JSON.parse would keep the last)', () => {
+    const a = '{"dtype":"F32","shape":[2],"data_offsets":[0,8]}';
+    const b = '{"dtype":"F32","shape":[2],"data_offsets":[8,16]}';
+    const data = new Uint8Array(16);
+    expectError(rawFile(`{"w":${a},"w":${b}}`, data), /tensor name "w" appears twice in the header/);
+    // The same key spelled with an escape is the same key.
+    expectError(rawFile(`{"w":${a},"\\u0077":${b}}`, data), /tensor name "w" appears twice in the header/);
+    expectError(
+      rawFile('{"w":{"dtype":"F32","shape":[2],"dtype":"I64","data_offsets":[0,8]}}', eight),
+      /key "dtype" appears twice in the header entry "w"/,
+    );
+    expectError(rawFile(`{"__metadata__":{"k":"1","k":"2"},"w":${a}}`, eight), /key "k" appears twice in the header entry "__metadata__"/);
+    // Equal keys in different objects, and a key equal to a string value, are fine.
+    const fine = readSafetensors(rawFile(`{"__metadata__":{"w":"w"},"w":${a}}`, eight), 'fine.safetensors');
+    expect([...fine.tensors.keys()]).toEqual(['w']);
+    expect(fine.metadata).toEqual({ w: 'w' });
+  });
+
+  it('names from the file are shown escaped and bounded', () => {
+    const name = `evil\n${'x'.repeat(10_000)}\u001b[2J`;
+    let caught: unknown;
+    try {
+      readSafetensors(rawFile({ [name]: { ...ok, dtype: 'F8' } }, eight), 'a\nb.safetensors');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(AaclipError);
+    const message = (caught as AaclipError).message;
+    expect(message).not.toContain('\n');
+    expect(message).not.toContain('\u001b');
+    expect(message).toMatch(/^a\\nb\.safetensors: tensor "evil\\nxxx.*….*xxx\\x1b\[2J": unknown dtype "F8"/);
+    expect(message.length).toBeLessThan(400);
+  });
+});
+
+describe('writeSafetensors', () => {
+  const one: Tensor = { dtype: 'F32', shape: [1], data: new Float32Array([1]) };
+
+  it('refuses a tensor named __metadata__, naming the file', () => {
+    const tensors: TensorMap = new Map([['__metadata__', one]]);
+    expect(() => writeSafetensors(tensors, { k: 'v' }, 'maps.safetensors')).toThrow(
+      new AaclipError('a tensor cannot be named "__metadata__": safetensors reserves that key for the file\'s metadata', 'maps.safetensors'),
+    );
+    expect(() => writeSafetensors(tensors)).toThrow(AaclipError);
+  });
+
+  it('writes a tensor or metadata key named __proto__ like any other', () => {
+    const tensors: TensorMap = new Map([['__proto__', one], ['b', one]]);
+    const metadata = JSON.parse('{"__proto__": "kept"}') as Record<string, string>;
+    const back = readSafetensors(writeSafetensors(tensors, metadata), 'proto.safetensors');
+    expect([...back.tensors.keys()]).toEqual(['__proto__', 'b']);
+    expect(Object.entries(back.metadata)).toEqual([['__proto__', 'kept']]);
   });
 });
