@@ -27,3 +27,5 @@ export {
   synthesizeDataset, planSynthClasses, renderSynthPicture, synthOptionsSchema,
   type SynthOptions, type SynthClass, type SynthPicture, type SynthSummary,
 } from './synth/synthesizeDataset.js';
+export * from './registry/outsideRootOption.js';
+export { maskIsBlank, maskAnomalies, type MaskFacts } from './check/maskAnomalies.js';

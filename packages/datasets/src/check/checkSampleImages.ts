@@ -1,8 +1,8 @@
-import path from 'node:path';
 import { mapConcurrently } from '../io/mapConcurrently.js';
 import type { DatasetSample } from '../sample/datasetSample.js';
 import { datasetProblem, type DatasetProblem } from './datasetProblem.js';
 import { readImageSize } from './imageHeader.js';
+import { maskAnomalies } from './maskAnomalies.js';
 
 /**
  * How much of every image and mask a read looks at: nothing but the file tree (`none`, what
@@ -19,8 +19,9 @@ export interface ImageCheckOptions {
 }
 
 /**
- * Reads every image and mask (as `images` says, default `headers`) and reports files that are not readable images
- * and masks whose size differs from their image's. Files in `skip` (already reported as
+ * Reads every image and mask (as `images` says, default `headers`) and reports files that are not readable images,
+ * masks whose size differs from their image's and, when decoding (`pixels`), masks of anomalous
+ * images that mark no pixel. Files in `skip` (already reported as
  * missing) are not read again.
  */
 export async function checkSampleImages(
@@ -39,10 +40,8 @@ export async function checkSampleImages(
       const mask = await readImageSize(sample.maskPath, decode);
       if (!mask.ok) {
         problems.push(datasetProblem('unreadable-file', sample.maskPath, `not a readable mask (${mask.reason})`));
-      } else if (image?.ok && (mask.width !== image.width || mask.height !== image.height)) {
-        problems.push(
-          datasetProblem('mask-size-mismatch', sample.maskPath, `mask is ${mask.width}×${mask.height} but its image ${path.basename(sample.imagePath)} is ${image.width}×${image.height}`),
-        );
+      } else {
+        problems.push(...maskAnomalies({ ...sample, maskPath: sample.maskPath }, image?.ok ? image : null, mask));
       }
     }
     return problems;

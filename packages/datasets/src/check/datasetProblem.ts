@@ -5,8 +5,11 @@ export type DatasetProblemKind =
   | 'missing-mask'
   | 'orphan-mask'
   | 'unexpected-entry'
+  | 'special-file'
+  | 'path-outside-root'
   | 'unreadable-file'
   | 'mask-size-mismatch'
+  | 'empty-mask'
   | 'empty-class'
   | 'bad-manifest-line'
   | 'bad-csv-row';

@@ -43,7 +43,7 @@ async function readBmad(root: string, facts: DatasetFacts, options: z.output<typ
   const problems: DatasetProblem[] = [];
   const samples: DatasetSample[] = [];
   const className = facts.classes[0]!;
-  const top = await listFolder(root);
+  const top = await listFolder(root, problems);
   if (!top.ok) {
     problems.push(datasetProblem('missing-folder', root, top.reason));
   } else {
@@ -62,7 +62,7 @@ async function readBmad(root: string, facts: DatasetFacts, options: z.output<typ
 }
 
 async function readSplit(dir: string, split: SampleSplit, className: string, samples: DatasetSample[], problems: DatasetProblem[]): Promise<void> {
-  const listing = await listFolder(dir);
+  const listing = await listFolder(dir, problems);
   if (!listing.ok) {
     problems.push(datasetProblem('missing-folder', dir, listing.reason));
     return;
@@ -74,7 +74,7 @@ async function readSplit(dir: string, split: SampleSplit, className: string, sam
     }
     const label = folder === ANOMALOUS_FOLDER ? 1 : 0;
     const stateDir = path.join(dir, folder);
-    const state = await listFolder(stateDir);
+    const state = await listFolder(stateDir, problems);
     if (!state.ok) continue; // listed a moment ago; a vanished folder yields no images
     let imageDir = stateDir;
     let masks = MaskFolder.empty(stateDir);

@@ -66,7 +66,7 @@ async function findClasses(
   options: ClassTreeOptions,
   problems: DatasetProblem[],
 ): Promise<ClassFolder[]> {
-  const listing = await listFolder(root);
+  const listing = await listFolder(root, problems);
   if (!listing.ok) {
     problems.push(datasetProblem('missing-folder', root, listing.reason));
     return [];
@@ -103,7 +103,7 @@ async function readClass(
   problems: DatasetProblem[],
 ): Promise<DatasetSample[]> {
   const samples: DatasetSample[] = [];
-  const top = await listFolder(dir);
+  const top = await listFolder(dir, problems);
   if (!top.ok) {
     problems.push(datasetProblem('missing-folder', dir, top.reason));
     return samples;
@@ -115,7 +115,7 @@ async function readClass(
 
   // Training images: only the normal folder is part of the layout.
   const trainDir = path.join(dir, 'train');
-  const train = await listFolder(trainDir);
+  const train = await listFolder(trainDir, problems);
   if (train.ok) {
     reportStrayFiles(trainDir, train.files, problems);
     for (const folder of train.folders) {
@@ -133,8 +133,8 @@ async function readClass(
   // Test images, with masks for every defect folder.
   const testDir = path.join(dir, 'test');
   const truthDir = path.join(dir, 'ground_truth');
-  const test = await listFolder(testDir);
-  const truth = await listFolder(truthDir);
+  const test = await listFolder(testDir, problems);
+  const truth = await listFolder(truthDir, problems);
   const defectFolders = test.ok ? test.folders.filter((f) => !isNormal(f)) : [];
   if (test.ok) {
     reportStrayFiles(testDir, test.files, problems);

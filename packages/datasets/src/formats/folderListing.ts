@@ -26,11 +26,22 @@ export type FolderListing =
   | { readonly ok: true; readonly files: readonly string[]; readonly folders: readonly string[] }
   | { readonly ok: false; readonly missing: boolean; readonly reason: string };
 
+/** What a directory entry that is neither a file nor a folder is, for a problem line. */
+function specialKind(entry: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+  if (entry.isFIFO()) return 'a named pipe (FIFO)';
+  if (entry.isCharacterDevice()) return 'a character device';
+  if (entry.isBlockDevice()) return 'a block device';
+  if (entry.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
 /**
  * The names of a folder's files and sub-folders, naturally sorted. Hidden entries (".DS_Store",
- * ".git") are left out; symbolic links count as what they point to.
+ * ".git") are left out; symbolic links count as what they point to. Special files (named pipes,
+ * devices, sockets) are never listed: reading one could hang or never end, so each is reported
+ * into `problems` instead (when given).
  */
-export async function listFolder(dir: string): Promise<FolderListing> {
+export async function listFolder(dir: string, problems?: DatasetProblem[]): Promise<FolderListing> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -42,17 +53,20 @@ export async function listFolder(dir: string): Promise<FolderListing> {
   }
   const files: string[] = [];
   const folders: string[] = [];
+  const special: { name: string; kind: string }[] = [];
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
-    let isDir = entry.isDirectory();
-    let isFile = entry.isFile();
     if (entry.isSymbolicLink()) {
       const target = await stat(path.join(dir, entry.name)).catch(() => null);
-      isDir = target?.isDirectory() ?? false;
-      isFile = target?.isFile() ?? true; // a dangling link is reported later as a missing file
-    }
-    if (isDir) folders.push(entry.name);
-    else if (isFile) files.push(entry.name);
+      if (target === null || target.isFile()) files.push(entry.name); // a dangling link is reported later as a missing file
+      else if (target.isDirectory()) folders.push(entry.name);
+      else special.push({ name: entry.name, kind: `a link to ${specialKind(target)}` });
+    } else if (entry.isDirectory()) folders.push(entry.name);
+    else if (entry.isFile()) files.push(entry.name);
+    else special.push({ name: entry.name, kind: specialKind(entry) });
+  }
+  for (const { name, kind } of special.sort((a, b) => compareNames(a.name, b.name))) {
+    problems?.push(datasetProblem('special-file', path.join(dir, name), `${kind}, not a regular file; it is never read`));
   }
   files.sort(compareNames);
   folders.sort(compareNames);
@@ -73,15 +87,15 @@ export async function isFile(file: string): Promise<boolean> {
 
 /**
  * The image files of a folder (absolute paths, natural order). Anything else in it — a file
- * with another extension, a sub-folder — is reported, not skipped; so is a missing folder
- * unless `optional`.
+ * with another extension, a sub-folder, a special file — is reported, not skipped; so is a
+ * missing folder unless `optional`.
  */
 export async function listImages(
   dir: string,
   problems: DatasetProblem[],
   { optional = false }: { optional?: boolean } = {},
 ): Promise<string[]> {
-  const listing = await listFolder(dir);
+  const listing = await listFolder(dir, problems);
   if (!listing.ok) {
     if (!(optional && listing.missing)) problems.push(datasetProblem('missing-folder', dir, listing.reason));
     return [];

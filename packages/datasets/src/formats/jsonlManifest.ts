@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { datasetProblem, type DatasetProblem } from '../check/datasetProblem.js';
@@ -8,6 +7,8 @@ import type { DatasetFactory, DatasetReading } from '../registry/datasetFactory.
 import { NORMAL_DEFECT_TYPE, type DatasetSample } from '../sample/datasetSample.js';
 import { classesOption, domainOption, promptNamesOption } from './commonOptions.js';
 import { reportMissingFiles } from './fileChecks.js';
+import { readListFile } from './listFile.js';
+import { allowOutsideRootOption, resolveListedPath } from './rootPaths.js';
 
 const factsNames = ALL_DATASET_FACTS.map((f) => f.name) as [string, ...string[]];
 
@@ -23,6 +24,8 @@ const jsonlOptions = z.strictObject({
   domain: domainOption.optional(),
   classes: classesOption,
   promptNames: promptNamesOption,
+  /** Accept image and mask paths outside the root ("../x.png", absolute); refused by default. */
+  allowOutsideRoot: allowOutsideRootOption,
 });
 
 /** The reference's JSONL record; `split` and `defect_type` are this package's optional additions. */
@@ -38,7 +41,8 @@ const manifestLine = z.object({
 /**
  * The reference's manifests: one JSON object a line,
  * {"image_path", "label" (0|1), "class_name", "mask_path" ("" or null when none)},
- * paths relative to the dataset root.
+ * paths relative to the dataset root. A path outside the root is a problem unless the option
+ * `allowOutsideRoot` is set.
  */
 export const jsonlManifestFormat: DatasetFactory<typeof jsonlOptions> = {
   summary: 'JSONL manifest ({"image_path","label","class_name","mask_path"} a line, paths relative to the root); option manifest=<file>',
@@ -55,12 +59,9 @@ async function readJsonlManifest(root: string, options: z.output<typeof jsonlOpt
   const sourceLine = new Map<DatasetSample, string>();
 
   let text = '';
-  try {
-    text = await readFile(manifestFile, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    problems.push(datasetProblem('missing-file', manifestFile, code === 'ENOENT' ? 'manifest not found' : `cannot read the manifest (${code})`));
-  }
+  const read = await readListFile(manifestFile);
+  if ('text' in read) text = read.text;
+  else problems.push(datasetProblem('missing-file', manifestFile, read.missing ? 'manifest not found' : `cannot read the manifest (${read.reason})`));
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   for (const [i, raw] of lines.entries()) {
     if (raw.trim() === '') continue;
@@ -79,9 +80,10 @@ async function readJsonlManifest(root: string, options: z.output<typeof jsonlOpt
     }
     const line = parsed.data;
     if (options.classes && !options.classes.includes(line.class_name)) continue;
+    const imagePath = resolveListedPath(root, line.image_path, 'image_path', where, options.allowOutsideRoot, problems);
+    const maskPath = line.mask_path ? resolveListedPath(root, line.mask_path, 'mask_path', where, options.allowOutsideRoot, problems) : null;
+    if (imagePath === null || (line.mask_path && maskPath === null)) continue;
     if (!seen.includes(line.class_name)) seen.push(line.class_name);
-    const imagePath = path.resolve(root, line.image_path);
-    const maskPath = line.mask_path ? path.resolve(root, line.mask_path) : null;
     if (line.label === 1 && !maskPath && options.requireMasks) {
       problems.push(datasetProblem('missing-mask', imagePath, `anomalous image without a mask (${where}: empty mask_path)`));
     }

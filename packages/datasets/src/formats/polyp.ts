@@ -36,7 +36,7 @@ async function readPolyp(root: string, facts: DatasetFacts, options: z.output<ty
   const problems: DatasetProblem[] = [];
   const samples: DatasetSample[] = [];
   const className = facts.classes[0]!;
-  const top = await listFolder(root);
+  const top = await listFolder(root, problems);
   if (!top.ok) {
     problems.push(datasetProblem('missing-folder', root, top.reason));
   } else {

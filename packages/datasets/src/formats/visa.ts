@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { datasetProblem, type DatasetProblem } from '../check/datasetProblem.js';
@@ -9,6 +8,8 @@ import { NORMAL_DEFECT_TYPE, type DatasetSample } from '../sample/datasetSample.
 import { classesOption, promptNamesOption } from './commonOptions.js';
 import { parseCsv } from './csvRows.js';
 import { reportMissingFiles } from './fileChecks.js';
+import { readListFile } from './listFile.js';
+import { allowOutsideRootOption, resolveListedPath } from './rootPaths.js';
 
 const COLUMNS = ['object', 'split', 'label', 'image', 'mask'] as const;
 const LABELS: Readonly<Record<string, 0 | 1>> = { normal: 0, anomaly: 1 };
@@ -18,6 +19,8 @@ const visaOptions = z.strictObject({
   csv: z.string().min(1).default('split_csv/1cls.csv'),
   classes: classesOption,
   promptNames: promptNamesOption,
+  /** Accept image and mask paths outside the root ("../x.png", absolute); refused by default. */
+  allowOutsideRoot: allowOutsideRootOption,
 });
 
 /**
@@ -45,14 +48,12 @@ async function readVisa(root: string, options: z.output<typeof visaOptions>): Pr
     promptName: (className) => lookUpPromptName(className, VISA_FACTS, options.promptNames),
   });
 
-  let text: string;
-  try {
-    text = await readFile(csvFile, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    problems.push(datasetProblem('missing-file', csvFile, code === 'ENOENT' ? 'split file not found' : `cannot read the split file (${code})`));
+  const read = await readListFile(csvFile);
+  if (!('text' in read)) {
+    problems.push(datasetProblem('missing-file', csvFile, read.missing ? 'split file not found' : `cannot read the split file (${read.reason})`));
     return result();
   }
+  const text = read.text;
   const { rows, unterminatedQuoteLine } = parseCsv(text.replace(/^\uFEFF/, ''));
   if (unterminatedQuoteLine !== null) {
     problems.push(datasetProblem('bad-csv-row', `${csvFile}:${unterminatedQuoteLine}`, 'quoted field never closed'));
@@ -84,14 +85,16 @@ async function readVisa(root: string, options: z.output<typeof visaOptions>): Pr
     else if (label === undefined) problems.push(datasetProblem('bad-csv-row', where, `label "${get('label')}" is neither normal nor anomaly`));
     else if (!image) problems.push(datasetProblem('bad-csv-row', where, 'empty image field'));
     else {
+      const imagePath = resolveListedPath(root, image, 'image', where, options.allowOutsideRoot, problems);
+      const maskPath = mask ? resolveListedPath(root, mask, 'mask', where, options.allowOutsideRoot, problems) : null;
+      if (imagePath === null || (mask && maskPath === null)) continue;
       if (!seenClasses.includes(className)) seenClasses.push(className);
-      const imagePath = path.resolve(root, image);
       if (label === 1 && !mask) {
         problems.push(datasetProblem('missing-mask', imagePath, `anomalous image without a mask (${where})`));
       }
       const sample: DatasetSample = {
         imagePath,
-        maskPath: mask ? path.resolve(root, mask) : null,
+        maskPath,
         label,
         className,
         split,

@@ -45,7 +45,18 @@ export async function scanDataset(kind: string, root: string, options?: unknown,
   };
   const missing = new Set(reading.problems.filter((p) => p.kind === 'missing-file').map((p) => p.file));
   const imageProblems = await checkSampleImages(reading.samples, { ...check, images: check.images ?? 'none' }, missing);
-  return { dataset, problems: [...reading.problems, ...imageProblems] };
+  return { dataset, problems: distinctProblems([...reading.problems, ...imageProblems]) };
+}
+
+/** The problems without repeats (a folder read twice, e.g. a class folder given as the root, reports once). */
+function distinctProblems(problems: readonly DatasetProblem[]): DatasetProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = JSON.stringify([p.kind, p.file, p.problem]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /**
