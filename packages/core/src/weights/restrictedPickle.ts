@@ -2,6 +2,10 @@
 // and builds only plain values: None, booleans, numbers, strings, bytes, lists, tuples, dicts
 // (OrderedDict included) and the few torch globals named in ALLOWED_GLOBALS, which it interprets
 // itself. Any other global — os.system, builtins.eval, numpy scalars — is refused by name.
+//
+// Work is linear in the input and bounded: every opcode does constant work or moves items that
+// earlier opcodes pushed (a MARK's items leave the stack once), nothing recurses, and the limits
+// below stop a small file from building a huge stack, memo, integer or object graph.
 import { AaclipError } from '../errors/aaclipError.js';
 
 export class PyTuple {
@@ -45,6 +49,26 @@ export interface PickleHooks {
   persistentLoad(pid: PyValue): PyValue;
 }
 
+/**
+ * Items the stack may hold. A pickler batches list and dict items by 1000 (protocols ≥ 1), so a
+ * state dict's stack stays in the thousands; 2^20 references are 8 MB.
+ */
+export const MAX_PICKLE_STACK = 1 << 20;
+/** Memo entries: torch.save memoizes a few values per tensor; 2^20 is far beyond any checkpoint. */
+export const MAX_PICKLE_MEMO = 1 << 20;
+/**
+ * Opcodes executed. A state dict takes some 30 per tensor (100k tensors ≈ 3M); each opcode keeps
+ * at most one small object alive, so 2^22 bounds what a pickle can allocate to a few hundred MB.
+ */
+export const MAX_PICKLE_OPCODES = 1 << 22;
+/**
+ * Bytes of one LONG1/LONG4 integer (1024 bits). Checkpoints hold sizes, strides, offsets, seeds and
+ * the legacy 80-bit magic number; nothing needs more, and a huge one only costs time.
+ */
+export const MAX_PICKLE_INTEGER_BYTES = 128;
+/** Decimal digits of a text INT/LONG (the same 1024 bits). */
+const MAX_PICKLE_INTEGER_DIGITS = 310;
+
 const MARK = Symbol('mark');
 type StackItem = PyValue | typeof MARK;
 
@@ -87,6 +111,15 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
     if (end < 0) fail(`unterminated line at byte ${pos}`);
     return text(end - pos + 1).slice(0, -1);
   };
+  const push = (item: StackItem): void => {
+    if (stack.length >= MAX_PICKLE_STACK) fail(`more than ${MAX_PICKLE_STACK} items on the stack at byte ${pos}`);
+    stack.push(item);
+  };
+  const remember = (index: number, value: PyValue): void => {
+    if (!Number.isSafeInteger(index) || index < 0) fail(`bad memo index at byte ${pos}`);
+    if (memo.size >= MAX_PICKLE_MEMO && !memo.has(index)) fail(`more than ${MAX_PICKLE_MEMO} memo entries at byte ${pos}`);
+    memo.set(index, value);
+  };
   const pop = (): PyValue => {
     const item = stack.pop();
     if (item === undefined || item === MARK) return fail(`stack underflow at byte ${pos}`);
@@ -98,6 +131,7 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
     return item;
   };
   const popToMark = (): PyValue[] => {
+    // The scan only passes items that then leave the stack, so all scans together are linear.
     const markAt = stack.lastIndexOf(MARK);
     if (markAt < 0) fail(`no MARK before byte ${pos}`);
     const items = stack.splice(markAt) as PyValue[];
@@ -106,11 +140,21 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
   };
   const toInt = (value: bigint): number | bigint =>
     value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
-  const longFromBytes = (b: Uint8Array): number | bigint => {
-    let value = 0n;
-    for (let i = b.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(b[i]!);
-    if (b.length > 0 && b[b.length - 1]! & 0x80) value -= 1n << BigInt(8 * b.length);
+  const longFromBytes = (length: number): number | bigint => {
+    if (length > MAX_PICKLE_INTEGER_BYTES) fail(`an integer of ${length} bytes at byte ${pos} (at most ${MAX_PICKLE_INTEGER_BYTES} are accepted)`);
+    const b = take(length);
+    if (b.length === 0) return 0;
+    // Little-endian two's complement; built from hex in one step (shifting byte by byte is quadratic).
+    let hex = '';
+    for (let i = b.length - 1; i >= 0; i--) hex += b[i]!.toString(16).padStart(2, '0');
+    let value = BigInt(`0x${hex}`);
+    if (b[b.length - 1]! & 0x80) value -= 1n << BigInt(8 * b.length);
     return toInt(value);
+  };
+  const decimal = (t: string, what: string): bigint => {
+    if (!/^-?\d+$/.test(t)) return fail(`bad ${what} ${JSON.stringify(t.slice(0, 40))}`);
+    if (t.length > MAX_PICKLE_INTEGER_DIGITS) fail(`an integer of ${t.length} digits at byte ${pos} (at most ${MAX_PICKLE_INTEGER_DIGITS} are accepted)`);
+    return BigInt(t);
   };
   const global = (module: string, name: string): PyGlobal => {
     const qualified = `${module}.${name}`;
@@ -128,7 +172,8 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
   };
   const append = (target: PyValue, items: PyValue[]): void => {
     if (!Array.isArray(target)) fail('APPEND(S) on something that is not a list');
-    (target as PyValue[]).push(...items);
+    // One by one: spreading a million items into push() overflows the call stack.
+    for (const item of items) (target as PyValue[]).push(item);
   };
   const memoGet = (index: number): PyValue => {
     const value = memo.get(index);
@@ -136,7 +181,8 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
     return value!;
   };
 
-  for (;;) {
+  for (let opcodes = 1; ; opcodes++) {
+    if (opcodes > MAX_PICKLE_OPCODES) fail(`more than ${MAX_PICKLE_OPCODES} opcodes`);
     const op = u8();
     switch (op) {
       case 0x80: // PROTO
@@ -148,7 +194,7 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
       case 0x2e: // STOP
         return pop();
       case 0x28: // MARK
-        stack.push(MARK);
+        push(MARK);
         break;
       case 0x30: // POP
         if (stack.pop() === undefined) fail('stack underflow');
@@ -157,111 +203,107 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
         popToMark();
         break;
       case 0x32: // DUP
-        stack.push(top());
+        push(top());
         break;
       case 0x4e: // NONE
-        stack.push(null);
+        push(null);
         break;
       case 0x88: // NEWTRUE
-        stack.push(true);
+        push(true);
         break;
       case 0x89: // NEWFALSE
-        stack.push(false);
+        push(false);
         break;
       case 0x4b: // BININT1
-        stack.push(u8());
+        push(u8());
         break;
       case 0x4d: // BININT2
-        stack.push(u16());
+        push(u16());
         break;
       case 0x4a: // BININT
-        stack.push(view.getInt32(need(4), true));
+        push(view.getInt32(need(4), true));
         break;
       case 0x8a: // LONG1
-        stack.push(longFromBytes(take(u8())));
+        push(longFromBytes(u8()));
         break;
       case 0x8b: // LONG4
-        stack.push(longFromBytes(take(u32())));
+        push(longFromBytes(u32()));
         break;
       case 0x49: { // INT (text): "I01\n" / "I00\n" are booleans
         const t = line();
-        if (t === '01' || t === '00') stack.push(t === '01');
-        else if (/^-?\d+$/.test(t)) stack.push(toInt(BigInt(t)));
-        else fail(`bad INT ${JSON.stringify(t)}`);
+        if (t === '01' || t === '00') push(t === '01');
+        else push(toInt(decimal(t, 'INT')));
         break;
       }
-      case 0x4c: { // LONG (text)
-        const t = line().replace(/L$/, '');
-        if (!/^-?\d+$/.test(t)) fail(`bad LONG ${JSON.stringify(t)}`);
-        stack.push(toInt(BigInt(t)));
+      case 0x4c: // LONG (text)
+        push(toInt(decimal(line().replace(/L$/, ''), 'LONG')));
         break;
-      }
       case 0x47: // BINFLOAT (big-endian)
-        stack.push(view.getFloat64(need(8), false));
+        push(view.getFloat64(need(8), false));
         break;
       case 0x46: { // FLOAT (text)
         const value = Number(line());
         if (Number.isNaN(value)) fail('bad FLOAT');
-        stack.push(value);
+        push(value);
         break;
       }
       case 0x58: // BINUNICODE
-        stack.push(text(u32()));
+        push(text(u32()));
         break;
       case 0x8c: // SHORT_BINUNICODE
-        stack.push(text(u8()));
+        push(text(u8()));
         break;
       case 0x8d: // BINUNICODE8
-        stack.push(text(u64()));
+        push(text(u64()));
         break;
       case 0x55: // SHORT_BINSTRING (Python 2 str)
-        stack.push(text(u8()));
+        push(text(u8()));
         break;
       case 0x54: // BINSTRING
-        stack.push(text(u32()));
+        push(text(u32()));
         break;
       case 0x43: // SHORT_BINBYTES
-        stack.push(take(u8()).slice());
+        push(take(u8()).slice());
         break;
       case 0x42: // BINBYTES
-        stack.push(take(u32()).slice());
+        push(take(u32()).slice());
         break;
       case 0x8e: // BINBYTES8
-        stack.push(take(u64()).slice());
+        push(take(u64()).slice());
         break;
       case 0x29: // EMPTY_TUPLE
-        stack.push(new PyTuple([]));
+        push(new PyTuple([]));
         break;
       case 0x85: // TUPLE1
-        stack.push(new PyTuple([pop()]));
+        push(new PyTuple([pop()]));
         break;
       case 0x86: { // TUPLE2
         const b = pop();
-        stack.push(new PyTuple([pop(), b]));
+        push(new PyTuple([pop(), b]));
         break;
       }
       case 0x87: { // TUPLE3
         const c = pop();
         const b = pop();
-        stack.push(new PyTuple([pop(), b, c]));
+        push(new PyTuple([pop(), b, c]));
         break;
       }
       case 0x74: // TUPLE
-        stack.push(new PyTuple(popToMark()));
+        push(new PyTuple(popToMark()));
         break;
       case 0x5d: // EMPTY_LIST
-        stack.push([]);
+        push([]);
         break;
       case 0x6c: // LIST
-        stack.push(popToMark());
+        push(popToMark());
         break;
       case 0x7d: // EMPTY_DICT
-        stack.push(new PyDict());
+        push(new PyDict());
         break;
       case 0x64: { // DICT
         const dict = new PyDict();
         setItems(dict, popToMark());
-        stack.push(dict);
+        push(dict);
         break;
       }
       case 0x73: { // SETITEM
@@ -286,36 +328,36 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
         break;
       }
       case 0x71: // BINPUT
-        memo.set(u8(), top());
+        remember(u8(), top());
         break;
       case 0x72: // LONG_BINPUT
-        memo.set(u32(), top());
+        remember(u32(), top());
         break;
       case 0x70: // PUT (text)
-        memo.set(Number(line()), top());
+        remember(Number(line()), top());
         break;
       case 0x94: // MEMOIZE
-        memo.set(memo.size, top());
+        remember(memo.size, top());
         break;
       case 0x68: // BINGET
-        stack.push(memoGet(u8()));
+        push(memoGet(u8()));
         break;
       case 0x6a: // LONG_BINGET
-        stack.push(memoGet(u32()));
+        push(memoGet(u32()));
         break;
       case 0x67: // GET (text)
-        stack.push(memoGet(Number(line())));
+        push(memoGet(Number(line())));
         break;
       case 0x63: { // GLOBAL "module\nname\n"
         const module = line();
-        stack.push(global(module, line()));
+        push(global(module, line()));
         break;
       }
       case 0x93: { // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
-        stack.push(global(module as string, name as string));
+        push(global(module as string, name as string));
         break;
       }
       case 0x52: { // REDUCE
@@ -323,7 +365,7 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
         const callable = pop();
         if (!(callable instanceof PyGlobal)) return fail('REDUCE on something that is not an allowed global');
         if (!(args instanceof PyTuple)) return fail(`REDUCE of ${callable.qualifiedName} without an argument tuple`);
-        stack.push(hooks.reduce(callable, args.items));
+        push(hooks.reduce(callable, args.items));
         break;
       }
       case 0x62: { // BUILD: sets an object's state; only a dict's attribute state (OrderedDict._metadata) is accepted and ignored
@@ -332,7 +374,7 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
         break;
       }
       case 0x51: // BINPERSID
-        stack.push(hooks.persistentLoad(pop()));
+        push(hooks.persistentLoad(pop()));
         break;
       default:
         fail(`unsupported opcode 0x${op.toString(16).padStart(2, '0')} at byte ${pos - 1}`);
