@@ -1,5 +1,7 @@
 // A minimal, read-only zip reader for torch.save checkpoints: the central directory (zip64 too),
-// stored and deflated entries, CRC-32 checked. Every offset and size is bounds-checked.
+// stored and deflated entries, CRC-32 checked. Every offset and size is bounds-checked, entries may
+// neither share nor overlap their bytes (the trick of "overlapping" zip bombs), and what deflated
+// entries inflate to is capped twice: by each entry's declared size and by a budget for the archive.
 import { AaclipError } from '../errors/aaclipError.js';
 import { decompress } from './decompress.js';
 
@@ -11,7 +13,19 @@ export interface ZipEntry {
   compressedSize: number;
   uncompressedSize: number;
   localHeaderOffset: number;
+  /** Where the entry's (compressed) bytes start: after its local header's name and extra field. */
+  dataOffset: number;
 }
+
+/**
+ * Deflated entries of one archive may inflate to at most this many times the archive's size in all
+ * (or EXPANSION_FLOOR, when that is more). torch.save stores its entries uncompressed, and weights
+ * deflate by about 1.1×, so 32× leaves ample room for zero-filled buffers while a 1 MB file can no
+ * longer ask for gigabytes (deflate reaches 1032×).
+ */
+export const MAX_EXPANSION_RATIO = 32;
+/** The inflation budget of a small archive: 64 MiB, so small checkpoints with zero tensors still load. */
+export const EXPANSION_FLOOR = 64 * 1024 * 1024;
 
 const EOCD_SIGNATURE = 0x06054b50;
 const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
@@ -39,6 +53,8 @@ export function crc32(bytes: Uint8Array): number {
 export class ZipArchive {
   readonly entries: ReadonlyMap<string, ZipEntry>;
   private readonly view: DataView;
+  /** Bytes that deflated entries may still inflate to (see MAX_EXPANSION_RATIO). */
+  private inflationLeft: number;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -46,6 +62,8 @@ export class ZipArchive {
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.entries = this.readCentralDirectory();
+    this.refuseOverlaps();
+    this.inflationLeft = Math.max(EXPANSION_FLOOR, MAX_EXPANSION_RATIO * bytes.length);
   }
 
   private fail(problem: string): never {
@@ -129,28 +147,59 @@ export class ZipArchive {
         }
         e += 4 + len;
       }
-      entries.set(name, { name, method, crc32: crc, compressedSize, uncompressedSize, localHeaderOffset });
+      if (entries.has(name)) this.fail(`zip central directory lists "${name}" twice`);
+      if (method === 0 && compressedSize !== uncompressedSize) {
+        this.fail(`zip entry "${name}" is stored uncompressed but declares ${compressedSize} bytes stored and ${uncompressedSize} unpacked`);
+      }
+      // The local header's own name/extra lengths count (torch pads the extra field to align data).
+      if (this.u32(localHeaderOffset) !== LOCAL_SIGNATURE) this.fail(`zip entry "${name}" has a damaged local header`);
+      const dataOffset = localHeaderOffset + 30 + this.u16(localHeaderOffset + 26) + this.u16(localHeaderOffset + 28);
+      if (dataOffset + compressedSize > this.bytes.length) {
+        this.fail(`zip entry "${name}" (${compressedSize} bytes at ${dataOffset}) is past the end of the file`);
+      }
+      entries.set(name, { name, method, crc32: crc, compressedSize, uncompressedSize, localHeaderOffset, dataOffset });
       at = nameEnd + extraLength + commentLength;
     }
     return entries;
   }
 
-  /** The bytes of an entry, inflated and CRC-checked. Stored entries are views into the archive. */
-  async read(name: string): Promise<Uint8Array> {
-    const entry = this.entries.get(name);
-    if (!entry) this.fail(`the archive has no entry "${name}"`);
-    const local = entry.localHeaderOffset;
-    if (this.u32(local) !== LOCAL_SIGNATURE) this.fail(`zip entry "${name}" has a damaged local header`);
-    // The local header's own name/extra lengths count (torch pads the extra field to align data).
-    const dataStart = local + 30 + this.u16(local + 26) + this.u16(local + 28);
-    if (dataStart + entry.compressedSize > this.bytes.length) {
-      this.fail(`zip entry "${name}" (${entry.compressedSize} bytes at ${dataStart}) is past the end of the file`);
+  /** Each entry's local header and data must own their bytes: no two entries may share or overlap them. */
+  private refuseOverlaps(): void {
+    const spans = [...this.entries.values()].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+    for (let i = 1; i < spans.length; i++) {
+      const before = spans[i - 1]!;
+      const entry = spans[i]!;
+      if (entry.localHeaderOffset < before.dataOffset + before.compressedSize) {
+        this.fail(`zip entries "${before.name}" and "${entry.name}" overlap (their bytes are shared, as in a zip bomb)`);
+      }
     }
-    const raw = this.bytes.subarray(dataStart, dataStart + entry.compressedSize);
+  }
+
+  /**
+   * The bytes of an entry, inflated and CRC-checked. Stored entries are views into the archive (they
+   * cost no memory); a deflated entry is refused before any inflating when it declares more than
+   * `maxInflated` bytes (what its caller needs of it) or more than the archive's inflation budget
+   * has left, and refused as soon as it inflates past its declared size.
+   */
+  async read(name: string, maxInflated: number): Promise<Uint8Array> {
+    const entry = this.entries.get(name);
+    if (!entry) return this.fail(`the archive has no entry "${name}"`);
+    const raw = this.bytes.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize);
     let data: Uint8Array;
     if (entry.method === 0) data = raw;
-    else if (entry.method === 8) data = await decompress(raw, 'deflate-raw', `${this.source} (${name})`);
-    else return this.fail(`zip entry "${name}" uses compression method ${entry.method}; only stored and deflate are supported`);
+    else if (entry.method === 8) {
+      if (entry.uncompressedSize > maxInflated) {
+        this.fail(`zip entry "${name}" declares ${entry.uncompressedSize} bytes, more than the ${maxInflated} it may hold`);
+      }
+      if (entry.uncompressedSize > this.inflationLeft) {
+        this.fail(
+          `zip entry "${name}" would inflate ${entry.compressedSize} bytes to ${entry.uncompressedSize}, past the archive's budget ` +
+            `(${MAX_EXPANSION_RATIO}× its size, at least ${EXPANSION_FLOOR} bytes, in all; a likely zip bomb)`,
+        );
+      }
+      this.inflationLeft -= entry.uncompressedSize;
+      data = await decompress(raw, 'deflate-raw', `${this.source} (${name})`, entry.uncompressedSize);
+    } else return this.fail(`zip entry "${name}" uses compression method ${entry.method}; only stored and deflate are supported`);
     if (data.length !== entry.uncompressedSize) {
       this.fail(`zip entry "${name}" is ${data.length} bytes, its header says ${entry.uncompressedSize}`);
     }
