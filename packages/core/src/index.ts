@@ -53,3 +53,4 @@ export * from './training/augment/pilEnhance.js';
 export * from './training/optim/adam.js';
 export * from './training/optim/multiStepLr.js';
 export * from './preprocess/resizeNearestPil.js';
+export * from './config/sizeLimits.js';

@@ -1,4 +1,4 @@
-import { AaclipError, ZeroShotMode, type AaclipSettings } from '@aaclip/core';
+import { AaclipError, MAX_IMAGE_SIZE, ZeroShotMode, parseImageSize, type AaclipSettings } from '@aaclip/core';
 import { findModelFiles, type ModelFiles } from '@aaclip/backend-node';
 
 /** parseArgs option specs shared by every command that runs a model (detect, eval). */
@@ -28,7 +28,7 @@ export const MODEL_OPTIONS_HELP = `Model:
                             (AA-CLIP's frozen stage-1 feature CLIP: V-V attention in the later
                             blocks, CLS embedding as det token); both against plain CLIP's anchors
   --vocab <file>            CLIP BPE vocabulary (.txt.gz, .txt, or vocab.json with merges.txt beside it)
-  --image-size <n>          input size in pixels (default 518; a multiple of the patch size)
+  --image-size <n>          input size in pixels (default 518; a multiple of the patch size, at most ${MAX_IMAGE_SIZE})
   --domain <d>              industrial | medical (default industrial; sets the map blur)
 Runtime:
   --backend <name>          node | web (default: the first that starts)
@@ -83,7 +83,8 @@ export async function resolveModelOptions(values: ModelOptionValues): Promise<Mo
   const zeroShot = zeroShotOption(values['zero-shot'], files.adapters);
   const settings: Partial<AaclipSettings> = {};
   const imageSize = parsePositiveInt(values['image-size'], '--image-size');
-  if (imageSize !== undefined) settings.imageSize = imageSize;
+  // Checked here, against the settings' bound, so the error names the flag rather than "settings".
+  if (imageSize !== undefined) settings.imageSize = parseImageSize(imageSize, '--image-size');
   if (values.domain !== undefined) {
     if (values.domain !== 'industrial' && values.domain !== 'medical') {
       throw new AaclipError(`expected industrial or medical, got "${values.domain}"`, '--domain');

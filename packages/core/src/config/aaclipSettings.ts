@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { AaclipError } from '../errors/aaclipError.js';
 import type { ClipModelConfig } from './modelConfig.js';
+import { MAX_IMAGE_SIZE } from './sizeLimits.js';
 import { parseWithSchema } from './zodIssue.js';
 
 export const Domain = z.enum(['industrial', 'medical']);
@@ -31,6 +32,18 @@ export function blurForDomain(domain: Domain): BlurSpec {
 
 const unitInterval = z.number().min(0).max(1);
 
+/** Side of the square model input in pixels: a positive integer up to MAX_IMAGE_SIZE. */
+export const ImageSize = z
+  .number()
+  .int()
+  .positive()
+  .max(MAX_IMAGE_SIZE, { error: (issue) => `${String(issue.input)} is past the limit of ${MAX_IMAGE_SIZE} pixels` });
+
+/** Checks an image size from a flag or a file; the error names `source` (e.g. "--image-size"). */
+export function parseImageSize(value: unknown, source: string): number {
+  return parseWithSchema(ImageSize, value, source);
+}
+
 export const AaclipSettings = z.object({
   /** 1-based vision block numbers whose outputs are tapped for patch tokens (after blocks 6, 12, 18, 24). */
   levels: z
@@ -49,7 +62,7 @@ export const AaclipSettings = z.object({
   /** Negative slope of the adapters' LeakyReLU. */
   adapterLeakySlope: z.number().nonnegative().default(0.01),
   /** Side of the square model input (the reference runs ViT-L-14-336 at 518). */
-  imageSize: z.number().int().positive().default(518),
+  imageSize: ImageSize.default(518),
   domain: Domain.default('industrial'),
   /** Level-map smoothing per domain. */
   blur: z

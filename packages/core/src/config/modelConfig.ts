@@ -2,20 +2,48 @@
 // `open_clip_config.json` ({model_cfg, preprocess_cfg}). Unknown keys are allowed and dropped.
 import { z } from 'zod';
 import { AaclipError } from '../errors/aaclipError.js';
+import {
+  MAX_ATTENTION_HEADS,
+  MAX_CONTEXT_LENGTH,
+  MAX_IMAGE_SIZE,
+  MAX_MLP_RATIO,
+  MAX_PATCH_SIZE,
+  MAX_TOWER_LAYERS,
+  MAX_TOWER_WIDTH,
+  MAX_VOCAB_SIZE,
+} from './sizeLimits.js';
 import { parseWithSchema } from './zodIssue.js';
 
-const positiveInt = z.number().int().positive();
+/** "<n> is past the limit of <max> <what>": the error a too-large size gets (the field is named by the path). */
+function pastLimit(max: number, what: string): { error: (issue: { input?: unknown }) => string } {
+  return { error: (issue) => `${String(issue.input)} is past the limit of ${max} ${what}` };
+}
+
+/** A positive integer of at most `max`. */
+const sizeUpTo = (max: number, what: string) => z.number().int().positive().max(max, pastLimit(max, what));
+
+const layers = sizeUpTo(MAX_TOWER_LAYERS, 'blocks');
+const width = sizeUpTo(MAX_TOWER_WIDTH, 'channels');
+const mlpRatio = z.number().positive().max(MAX_MLP_RATIO, pastLimit(MAX_MLP_RATIO, 'for the MLP ratio'));
+
+/** open_clip: mlp_width = int(width * mlp_ratio); a ratio that makes it 0 is refused. */
+function checkMlpWidth(tower: { width: number; mlp_ratio: number }, ctx: z.RefinementCtx): void {
+  if (Math.trunc(tower.width * tower.mlp_ratio) < 1) {
+    ctx.addIssue({ code: 'custom', path: ['mlp_ratio'], message: `${tower.mlp_ratio} makes the MLP of width ${tower.width} empty` });
+  }
+}
 
 export const VisionTowerConfig = z
   .object({
-    image_size: positiveInt,
-    layers: positiveInt,
-    width: positiveInt,
-    patch_size: positiveInt,
-    head_width: positiveInt.default(64),
-    mlp_ratio: z.number().positive().default(4),
+    image_size: sizeUpTo(MAX_IMAGE_SIZE, 'pixels'),
+    layers,
+    width,
+    patch_size: sizeUpTo(MAX_PATCH_SIZE, 'pixels'),
+    head_width: width.default(64),
+    mlp_ratio: mlpRatio.default(4),
   })
   .superRefine((v, ctx) => {
+    checkMlpWidth(v, ctx);
     if (v.width % v.head_width !== 0) {
       ctx.addIssue({ code: 'custom', path: ['width'], message: `width ${v.width} is not a multiple of head_width ${v.head_width}` });
     }
@@ -23,21 +51,22 @@ export const VisionTowerConfig = z
 
 export const TextTowerConfig = z
   .object({
-    context_length: positiveInt.default(77),
-    vocab_size: positiveInt.default(49408),
-    width: positiveInt,
-    heads: positiveInt,
-    layers: positiveInt,
-    mlp_ratio: z.number().positive().default(4),
+    context_length: sizeUpTo(MAX_CONTEXT_LENGTH, 'tokens').default(77),
+    vocab_size: sizeUpTo(MAX_VOCAB_SIZE, 'tokens').default(49408),
+    width,
+    heads: sizeUpTo(MAX_ATTENTION_HEADS, 'heads'),
+    layers,
+    mlp_ratio: mlpRatio.default(4),
   })
   .superRefine((t, ctx) => {
+    checkMlpWidth(t, ctx);
     if (t.width % t.heads !== 0) {
       ctx.addIssue({ code: 'custom', path: ['width'], message: `width ${t.width} is not a multiple of heads ${t.heads}` });
     }
   });
 
 export const ClipModelConfig = z.object({
-  embed_dim: positiveInt,
+  embed_dim: width,
   vision_cfg: VisionTowerConfig,
   text_cfg: TextTowerConfig,
   /** true → x·sigmoid(1.702x); false → exact erf GELU (what the reference runs, see DESIGN.md). */

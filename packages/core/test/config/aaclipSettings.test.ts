@@ -6,8 +6,11 @@ import {
   checkSettingsForModel,
   defaultAaclipSettings,
   parseAaclipSettings,
+  parseImageSize,
   settingsBlur,
 } from '../../src/config/aaclipSettings.js';
+import { MAX_IMAGE_SIZE } from '../../src/config/sizeLimits.js';
+import { AaclipError } from '../../src/errors/aaclipError.js';
 import { parseModelConfig } from '../../src/config/modelConfig.js';
 
 interface FixtureRun {
@@ -66,5 +69,17 @@ describe('AaclipSettings', () => {
     expect(() => checkSettingsForModel(parseAaclipSettings({ imageSize: 48, textAdaptUntil: 13 }, 's'), model, 's')).toThrow(
       /textAdaptUntil/,
     );
+  });
+
+  it('bounds the image size, naming where it came from (an image size of 100000 is refused before any buffer is sized)', () => {
+    expect(() => parseImageSize(100_000, '--image-size')).toThrow(
+      new AaclipError(`100000 is past the limit of ${MAX_IMAGE_SIZE} pixels`, '--image-size'),
+    );
+    expect(() => parseAaclipSettings({ imageSize: 100_000 }, 'settings')).toThrow(
+      new AaclipError(`imageSize: 100000 is past the limit of ${MAX_IMAGE_SIZE} pixels`, 'settings'),
+    );
+    expect(parseImageSize(MAX_IMAGE_SIZE, '--image-size')).toBe(MAX_IMAGE_SIZE);
+    expect(parseAaclipSettings({ imageSize: MAX_IMAGE_SIZE }, 's').imageSize).toBe(MAX_IMAGE_SIZE);
+    expect(() => parseImageSize(0, '--image-size')).toThrow(/^--image-size: /);
   });
 });
