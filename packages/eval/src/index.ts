@@ -27,3 +27,5 @@ export * from './run/classMapsFile.js';
 export * from './run/classResultFile.js';
 export * from './run/galleryImage.js';
 export * from './run/evaluateDataset.js';
+export * from './run/outputNames.js';
+export * from './run/staleFiles.js';

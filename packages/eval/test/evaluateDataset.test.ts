@@ -1,11 +1,12 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AaclipError } from '@aaclip/core';
 import type { RawImage } from '@aaclip/core';
-import { evaluateDataset, readClassMaps, evaluateClass } from '@aaclip/eval';
+import { classFileStem, evaluateDataset, readClassMaps, evaluateClass } from '@aaclip/eval';
 import type { EvaluationClass, MapDetector, MetricsJson } from '@aaclip/eval';
 
 const SIZE = 8;
@@ -124,5 +125,104 @@ describe('evaluateDataset', () => {
     await expect(
       evaluateDataset({ detector: fakeDetector([]), classes, domain: 'medical', outDir: out, resume: true, run: { model: 'y' } }),
     ).rejects.toThrowError(`${path.join(out, 'classes', 'c.json')}: was written by a different run`);
+  });
+});
+
+describe('evaluateDataset on awkward inputs (issue 13)', () => {
+  const noDetector = async (): Promise<MapDetector> => {
+    throw new Error('no detector should be needed');
+  };
+
+  it('keeps classes "a b" and "a_b" apart: their own classes/… files and gallery/… folders, and --resume reuses each', async () => {
+    const spaced = await makeClass('a b', 'thing', [40, 90, 45, 95]);
+    const underscored = await makeClass('a_b', 'thing', [90, 40, 95, 45]); // brighter normals: image AUROC 0, not 1
+    const classes = [spaced, underscored];
+    const out = path.join(work, 'out-names');
+    const first = await evaluateDataset({ detector: fakeDetector([]), classes, domain: 'industrial', outDir: out, run: { model: 'x' }, gallerySize: 1, saveMaps: true });
+    const stems = classes.map((c) => classFileStem(c.name));
+    expect(stems[1]).toBe('a_b');
+    expect(stems[0]).toMatch(/^a_b~[0-9a-f]{12}$/);
+    for (const [i, c] of classes.entries()) {
+      const saved = JSON.parse(await readFile(path.join(out, 'classes', `${stems[i]}.json`), 'utf8')) as { className: string };
+      expect(saved.className).toBe(c.name);
+      expect((await readClassMaps(path.join(out, 'maps', `${stems[i]}.safetensors`))).className).toBe(c.name);
+      const hrefs = first.classes[i]!.gallery!.map((g) => g.href);
+      expect(hrefs.length).toBeGreaterThan(0);
+      for (const href of hrefs) {
+        expect(href.startsWith(`gallery/${stems[i]}/`)).toBe(true);
+        expect(existsSync(path.join(out, href))).toBe(true);
+      }
+    }
+    // The two classes score differently, and the report shows each its own numbers and pictures.
+    const json = JSON.parse(await readFile(path.join(out, 'metrics.json'), 'utf8')) as MetricsJson;
+    expect(json.classes['a b']).toEqual(first.classes[0]!.metrics);
+    expect(json.classes.a_b).toEqual(first.classes[1]!.metrics);
+    expect(first.classes[0]!.metrics).not.toEqual(first.classes[1]!.metrics);
+    const html = await readFile(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain(`src="gallery/${stems[0]}/`);
+    expect(html).toContain('src="gallery/a_b/');
+
+    const resumed: string[] = [];
+    const second = await evaluateDataset({
+      detector: noDetector, classes, domain: 'industrial', outDir: out, resume: true, run: { model: 'x' },
+      onClassDone: (r, wasResumed) => wasResumed && resumed.push(r.className),
+    });
+    expect(resumed).toEqual(['a b', 'a_b']);
+    expect(second.classes.map((c) => c.metrics)).toEqual(first.classes.map((c) => c.metrics));
+  });
+
+  it('names escaped classes and pictures injectively and briefly', () => {
+    const names = ['a b', 'a_b', 'a/b', 'a\\b', '..', '.', '.hidden', 'end.', 'x'.repeat(300), 'x'.repeat(299) + 'y', 'Äpfel', 'A', 'bottle', 'CVC-300', 'metal_nut'];
+    const stems = names.map(classFileStem);
+    expect(new Set(stems).size).toBe(names.length);
+    expect(stems.slice(-3)).toEqual(['bottle', 'CVC-300', 'metal_nut']);
+    for (const stem of stems) {
+      expect(stem).toMatch(/^[A-Za-z0-9_-][A-Za-z0-9._~-]*$/);
+      expect(stem.length).toBeLessThanOrEqual(80);
+    }
+  });
+
+  it('on resume removes the temporary files an interrupted run left, and nothing else', async () => {
+    const classes = [await makeClass('t', 'thing t', [40, 60, 50, 70])];
+    const out = path.join(work, 'out-stale');
+    await evaluateDataset({ detector: fakeDetector([]), classes, domain: 'industrial', outDir: out, run: { model: 'x' }, gallerySize: 1 });
+    const stale = [
+      path.join(out, '.metrics.json.0123456789ab.tmp'),
+      path.join(out, 'classes', '.t.json.a1b2c3d4e5f6.tmp'),
+      path.join(out, 'gallery', 't', '.highest-1-t_1.png.ffffffffffff.tmp'),
+    ];
+    const kept = [path.join(out, 'notes.tmp'), path.join(out, '.notes.0123456789ab.tmp.txt'), path.join(out, 'classes', 'other.0123456789ab.tmp')];
+    for (const file of [...stale, ...kept]) await writeFile(file, 'partial');
+    await mkdir(path.join(out, '.folder.0123456789ab.tmp'));
+
+    const result = await evaluateDataset({ detector: noDetector, classes, domain: 'industrial', outDir: out, resume: true, run: { model: 'x' } });
+    expect([...result.staleFilesRemoved].sort()).toEqual([...stale].sort());
+    for (const file of stale) expect(existsSync(file)).toBe(false);
+    for (const file of [...kept, path.join(out, '.folder.0123456789ab.tmp')]) expect(existsSync(file)).toBe(true);
+    expect((await readdir(path.join(out, 'gallery', 't'))).every((n) => n.endsWith('.png'))).toBe(true);
+  });
+
+  it('warns, as datasets check does, about a blank mask of an anomalous image and a mask of another size', async () => {
+    const dir = path.join(work, 'odd-masks');
+    const sample = async (i: number, level: number, mask: 'none' | 'good' | 'blank' | 'small') => {
+      const imagePath = path.join(dir, `${i}.png`);
+      await writePng(imagePath, 16, level, mask !== 'none');
+      if (mask === 'none') return { imagePath, maskPath: null, label: 0 };
+      const maskPath = path.join(dir, `${i}_mask.png`);
+      await writePng(maskPath, mask === 'small' ? 12 : 16, 0, mask !== 'blank');
+      return { imagePath, maskPath, label: 1 };
+    };
+    const samples = [await sample(0, 40, 'none'), await sample(1, 60, 'good'), await sample(2, 45, 'blank'), await sample(3, 70, 'small')];
+    const out = path.join(work, 'out-odd-masks');
+    const result = await evaluateDataset({ detector: fakeDetector([]), classes: [{ name: 'm', promptName: 'm', samples }], domain: 'industrial', outDir: out, run: {} });
+    expect(result.warnings).toEqual([
+      `${samples[2]!.maskPath}: mask is all zero but its image 2.png is labelled anomalous`,
+      `${samples[3]!.maskPath}: mask is 12×12 but its image 3.png is 16×16`,
+    ]);
+    expect(result.failures).toEqual([]);
+    expect(result.classes[0]!.count).toBe(4);
+    // Saved with the class, so a resumed run still reports them.
+    const resumed = await evaluateDataset({ detector: noDetector, classes: [{ name: 'm', promptName: 'm', samples }], domain: 'industrial', outDir: out, run: {}, resume: true });
+    expect(resumed.warnings).toEqual(result.warnings);
   });
 });

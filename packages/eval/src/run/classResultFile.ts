@@ -3,6 +3,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '@aaclip/backend-node';
 import type { ScoredImage } from '../protocol/evaluateClass.js';
 import type { ClassReport } from '../report/evaluationReport.js';
+import { injectiveFileStem } from './outputNames.js';
 
 const FORMAT = 'aaclip-class-result';
 const VERSION = 1;
@@ -15,11 +16,17 @@ export interface ClassResult extends ClassReport {
   readonly images: readonly ScoredImage[];
   /** Images that could not be scored ("<file>: <problem>"); such a class is recomputed on resume. */
   readonly failures: readonly string[];
+  /**
+   * Odd ground truth met while scoring ("<mask>: <problem>"), as `aaclip datasets check` words it:
+   * a mask of another size than its image, a mask marking nothing for an anomalous image.
+   * Absent in results saved before warnings existed.
+   */
+  readonly warnings?: readonly string[];
 }
 
-/** A file-system-safe name for a class. */
+/** The file-system-safe name of a class's files: distinct classes never share one (see injectiveFileStem). */
 export function classFileStem(className: string): string {
-  return className.replace(/[^A-Za-z0-9._-]/g, '_') || '_';
+  return injectiveFileStem(className);
 }
 
 export function classResultPath(outDir: string, className: string): string {
@@ -44,6 +51,7 @@ export async function readClassResult(outDir: string, className: string): Promis
     const parsed = JSON.parse(text) as ClassResult & { format?: unknown; version?: unknown };
     if (parsed.format !== FORMAT || parsed.version !== VERSION || parsed.className !== className) return null;
     if (typeof parsed.metrics !== 'object' || !Array.isArray(parsed.images) || !Array.isArray(parsed.failures)) return null;
+    if (parsed.warnings !== undefined && !Array.isArray(parsed.warnings)) return null;
     const { format: _format, version: _version, ...result } = parsed;
     return result;
   } catch {

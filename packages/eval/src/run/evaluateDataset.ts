@@ -2,6 +2,7 @@ import path from 'node:path';
 import { AaclipError } from '@aaclip/core';
 import type { Domain, RawImage } from '@aaclip/core';
 import { decodeImageFile, writeFileAtomic } from '@aaclip/backend-node';
+import { formatDatasetProblem, maskAnomalies, maskIsBlank } from '@aaclip/datasets';
 import { ClassEvaluator } from '../protocol/classEvaluator.js';
 import type { EvaluationReport, GalleryEntry } from '../report/evaluationReport.js';
 import { galleryPicks } from '../report/evaluationReport.js';
@@ -10,6 +11,8 @@ import { classFileStem, readClassResult, writeClassResult } from './classResultF
 import type { ClassResult } from './classResultFile.js';
 import { writeClassMaps } from './classMapsFile.js';
 import { renderGalleryImage } from './galleryImage.js';
+import { injectiveFileStem } from './outputNames.js';
+import { removeGalleryPictures, removeStaleTempFiles } from './staleFiles.js';
 import type { EvaluationClass, EvaluationSample, MapDetector } from './mapDetector.js';
 
 export interface EvaluationProgress {
@@ -28,7 +31,10 @@ export interface DatasetEvaluationOptions {
   /** Picks the image-score rule (industrial: ½·max map + ½·score; medical: max map). */
   readonly domain: Domain;
   readonly outDir: string;
-  /** Reuse the saved results of classes finished by an earlier run with the same `run` description. */
+  /**
+   * Reuse the saved results of classes finished by an earlier run with the same `run` description;
+   * the temporary files that run left (if it was killed mid-write) are removed first.
+   */
   readonly resume?: boolean;
   /** Describes the run (dataset, model files, settings); saved with each class and checked on resume. */
   readonly run?: Readonly<Record<string, unknown>>;
@@ -53,6 +59,10 @@ export interface DatasetEvaluationResult {
   readonly failures: readonly string[];
   /** The report files written. */
   readonly files: readonly string[];
+  /** Odd ground truth, "<mask>: <problem>" (a mask of another size than its image, or marking nothing for an anomalous image). */
+  readonly warnings: readonly string[];
+  /** Temporary files of an interrupted earlier run removed by `resume`. */
+  readonly staleFilesRemoved: readonly string[];
 }
 
 interface Decoded {
@@ -68,7 +78,9 @@ const describeFailure = (err: AaclipError, file: string): string => (err.source 
  * per class `<out>/classes/<class>.json` (and its gallery pictures) as soon as it is done, then
  * metrics.json, metrics.csv, report.md and report.html — all atomically. One class's maps are in
  * memory at a time (float32). An image that cannot be read or scored is listed in `failures` and
- * the others are still evaluated.
+ * the others are still evaluated; a mask of another size than its image, or one marking nothing
+ * for an anomalous image, is listed in `warnings` (as `aaclip datasets check` words it) and used.
+ * Class files and gallery folders are named by classFileStem, which no two classes share.
  */
 export async function evaluateDataset(options: DatasetEvaluationOptions): Promise<DatasetEvaluationResult> {
   const { classes, outDir } = options;
@@ -81,6 +93,7 @@ export async function evaluateDataset(options: DatasetEvaluationOptions): Promis
     return detector;
   };
 
+  const staleFilesRemoved = options.resume ? await removeStaleTempFiles(outDir) : [];
   const results: ClassResult[] = [];
   for (const cls of classes) {
     if (options.resume) {
@@ -110,7 +123,14 @@ export async function evaluateDataset(options: DatasetEvaluationOptions): Promis
 
   const report: EvaluationReport = { title: options.title, details: options.details, classes: results };
   const files = await writeEvaluationReports(outDir, report);
-  return { report, classes: results, failures: results.flatMap((r) => r.failures), files };
+  return {
+    report,
+    classes: results,
+    failures: results.flatMap((r) => r.failures),
+    warnings: results.flatMap((r) => r.warnings ?? []),
+    files,
+    staleFilesRemoved,
+  };
 }
 
 async function evaluateOneClass(
@@ -130,6 +150,7 @@ async function evaluateOneClass(
     aupro: options.aupro ?? true,
   });
   const failures: string[] = [];
+  const warnings: string[] = [];
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1));
   const sampleIndex: number[] = []; // evaluator index → index in cls.samples
 
@@ -137,6 +158,10 @@ async function evaluateOneClass(
     try {
       const image = await decodeImageFile(sample.imagePath);
       const mask = sample.maskPath ? await decodeImageFile(sample.maskPath) : null;
+      if (sample.maskPath && mask) {
+        const facts = { width: mask.width, height: mask.height, blank: sample.label !== 0 && maskIsBlank(mask) };
+        for (const p of maskAnomalies({ ...sample, maskPath: sample.maskPath }, image, facts)) warnings.push(formatDatasetProblem(p));
+      }
       return { sample, image, mask };
     } catch (err) {
       if (!(err instanceof AaclipError)) throw err;
@@ -199,6 +224,7 @@ async function evaluateOneClass(
   if (perSide > 0) {
     const picks = galleryPicks(evaluation.images, perSide);
     const stem = classFileStem(cls.name);
+    await removeGalleryPictures(path.join(options.outDir, 'gallery', stem));
     for (const [rank, indices] of [['highest', picks.highest], ['lowest', picks.lowest]] as const) {
       for (const [k, i] of indices.entries()) {
         const scored = evaluation.images[i]!;
@@ -208,7 +234,7 @@ async function evaluateOneClass(
           const png = await renderGalleryImage(image, evaluator.normalisedMap(i), evaluator.mask(i), size, sample.imagePath);
           // e.g. "highest-1-crack_004.png": rank, then the image's folder and name.
           const folder = path.basename(path.dirname(sample.imagePath));
-          const name = `${rank}-${k + 1}-${classFileStem(`${folder}_${path.basename(sample.imagePath, path.extname(sample.imagePath))}`)}.png`;
+          const name = `${rank}-${k + 1}-${injectiveFileStem(`${folder}_${path.basename(sample.imagePath, path.extname(sample.imagePath))}`)}.png`;
           const href = `gallery/${stem}/${name}`;
           await writeFileAtomic(path.join(options.outDir, href), png);
           gallery.push({ id: scored.id, label: scored.label, score: scored.score, rank, href });
@@ -231,5 +257,6 @@ async function evaluateOneClass(
     run,
     images: evaluation.images,
     failures,
+    warnings,
   };
 }
