@@ -15,8 +15,9 @@
 // Random weights make the losses meaningless but the cost exact: the graph and every tensor shape
 // are those of the real model.
 //
-// A child is killed (and reported as such) when its resident memory passes --memory-limit-gib,
-// so that it stops before the kernel's OOM killer picks a victim on a machine shared with others.
+// A child is killed (and reported as such) when its resident memory passes --memory-limit-gib or
+// what the machine had available when it started less 1 GiB, whichever is lower, so that it stops
+// before the kernel's OOM killer picks a victim on a machine shared with others.
 //
 // Prints JSON: per configuration the seconds per step (wall), CPU seconds per step (about 2× the
 // wall time when both cores were ours), the setup phases' seconds, RSS after each phase, and the
@@ -117,7 +118,9 @@ async function runParent() {
   const results = [];
   for (const configuration of configurations) {
     console.error(`running ${configuration.stage} stage at ${configuration.size} px, batch ${batch}, checkpointing ${configuration.checkpointing} ...`);
-    const result = await runConfiguration(configuration, { steps, batch, limitMiB });
+    // os.freemem() is MemAvailable on Linux: what this child can take without pushing others out.
+    const childLimitMiB = Math.min(limitMiB, mib(os.freemem()) - 1024);
+    const result = await runConfiguration(configuration, { steps, batch, limitMiB: childLimitMiB });
     console.error(JSON.stringify(summaryOf(result)));
     results.push(result);
   }
@@ -176,7 +179,7 @@ function runConfiguration(configuration, { steps, batch, limitMiB }) {
     }, 100);
     child.on('close', (code, signal) => {
       clearInterval(watch);
-      const base = { ...configuration, batch, parentObservedPeakRssMiB: observedPeak };
+      const base = { ...configuration, batch, memoryLimitMiB: limitMiB, parentObservedPeakRssMiB: observedPeak };
       if (overLimit !== undefined) {
         resolve({ ...base, failed: `killed: resident memory ${overLimit} MiB passed the ${limitMiB} MiB limit`, peakRssMiB: `> ${limitMiB}` });
       } else if (signal !== null || code !== 0) {
