@@ -300,7 +300,7 @@ describe('aaclip train refuses bad input in one line, writing nothing', () => {
     expectNothingWritten(out);
   });
 
-  it('a NaN in the init adapters stops the run at step 1, before any checkpoint', async () => {
+  it('a NaN in the init adapters is refused at load, naming the file and the tensor, before any step', async () => {
     const file = await adaptersWith('nan.safetensors', (tensors) => {
       const t = tensors.get('text_adapter.0.fc.0.weight')!;
       const data = Float32Array.from(t.data as Float32Array);
@@ -308,8 +308,11 @@ describe('aaclip train refuses bad input in one line, writing nothing', () => {
       tensors.set('text_adapter.0.fc.0.weight', { ...t, data });
     });
     const out = path.join(work, 'out-nan');
-    const line = expectOneLineError(await train(TRAIN_ROOT, out, '--init-adapters', file, '--stage', 'text', '--no-augment', '--text-batch', '4'), 'step 1', 'NaN');
-    expect(line).toContain('no checkpoint was written yet');
+    const line = expectOneLineError(
+      await train(TRAIN_ROOT, out, '--init-adapters', file, '--stage', 'text', '--no-augment', '--text-batch', '4'),
+      `${file}: text_adapter.0.fc.0.weight holds NaN at index 0`,
+    );
+    expect(line).not.toContain('step 1');
     expectNothingWritten(out);
   });
 });

@@ -69,9 +69,19 @@ export function adapterWeightShapes(cfg: ClipModelConfig, settings: AaclipSettin
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
+/** Index of the first NaN or ±Infinity in `data`, or −1. */
+export function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v - v !== 0) return i; // NaN − NaN and ∞ − ∞ are NaN; every finite v gives 0
+  }
+  return -1;
+}
+
 /**
  * Returns a new map holding exactly the `expected` tensors (in that order) as float32, or throws one
- * line naming the first problem (and how many more there are).
+ * line naming the first problem (and how many more there are). A weight holding NaN or ±Infinity is
+ * a problem: it would turn every score NaN, so it is refused here, at load, naming the tensor.
  */
 export function checkTensorShapes(expected: ExpectedShapes, tensors: TensorMap, source: string): TensorMap {
   const problems: string[] = [];
@@ -85,7 +95,13 @@ export function checkTensorShapes(expected: ExpectedShapes, tensors: TensorMap, 
     } else if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16' && t.dtype !== 'F64') {
       problems.push(`${name} has dtype ${t.dtype}, weights must be floating point`);
     } else {
-      out.set(name, toFloat32(t, name));
+      const f32 = toFloat32(t, name);
+      const bad = firstNonFinite(f32.data as Float32Array);
+      if (bad >= 0) {
+        problems.push(`${name} holds ${String(f32.data[bad])} at index ${bad} of ${f32.data.length} (weights must be finite)`);
+      } else {
+        out.set(name, f32);
+      }
     }
   }
   if (problems.length > 0) {

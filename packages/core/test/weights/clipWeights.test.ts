@@ -5,7 +5,7 @@ import { defaultAaclipSettings } from '../../src/config/aaclipSettings.js';
 import { parseModelConfig } from '../../src/config/modelConfig.js';
 import { AaclipError } from '../../src/errors/aaclipError.js';
 import type { Tensor, TensorMap } from '../../src/tensor/tensor.js';
-import { validateAdapters, validateClipWeights } from '../../src/weights/clipWeights.js';
+import { firstNonFinite, validateAdapters, validateClipWeights } from '../../src/weights/clipWeights.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 
 const read = (name: string): TensorMap => readSafetensors(new Uint8Array(readFileSync(fixtureFile(name))), name).tensors;
@@ -120,5 +120,55 @@ describe('validateAdapters', () => {
   it('follows the settings (more text adapters need more tensors)', () => {
     const more = { ...settings, textAdaptUntil: 4 };
     expect(thrown(() => validateAdapters(cfg, more, adapters, 'adapters.safetensors')).message).toMatch(/missing tensor "text_adapter\.4\.fc\.0\.weight"/);
+  });
+});
+
+/** `tensors` with one value of `name` replaced (a copy: the fixture's data is shared). */
+function withValue(tensors: TensorMap, name: string, index: number, value: number): TensorMap {
+  const t = tensors.get(name)!;
+  const data = Float32Array.from(t.data as Float32Array);
+  data[index] = value;
+  return new Map(tensors).set(name, { ...t, data });
+}
+
+describe('non-finite weights are refused at load, naming the tensor', () => {
+  it('one NaN in a CLIP weight', () => {
+    const bad = withValue(clip, 'transformer.resblocks.5.mlp.c_fc.weight', 17, Number.NaN);
+    expect(thrown(() => validateClipWeights(cfg, bad, 'clip.safetensors')).message).toBe(
+      'clip.safetensors: transformer.resblocks.5.mlp.c_fc.weight holds NaN at index 17 of 9216 (weights must be finite)',
+    );
+  });
+
+  it('an infinity in a CLIP weight, also when it comes from half precision', () => {
+    const inf = withValue(clip, 'visual.proj', 0, Number.NEGATIVE_INFINITY);
+    expect(thrown(() => validateClipWeights(cfg, inf, 'clip.safetensors')).message).toMatch(/^clip\.safetensors: visual\.proj holds -Infinity at index 0 of 3072 /);
+    const half = new Map(clip);
+    const ln = clip.get('ln_final.weight')!;
+    const bits = new Uint16Array(ln.shape[0]!).fill(0x3c00); // 1.0
+    bits[3] = 0x7c00; // +inf in F16
+    half.set('ln_final.weight', { dtype: 'F16', shape: ln.shape, data: bits });
+    expect(thrown(() => validateClipWeights(cfg, half, 'fp16.safetensors')).message).toMatch(/^fp16\.safetensors: ln_final\.weight holds Infinity at index 3 /);
+  });
+
+  it('one NaN in an adapter weight', () => {
+    const bad = withValue(adapters, 'image_adapter.det_proj.fc.weight', 5, Number.NaN);
+    expect(thrown(() => validateAdapters(cfg, settings, bad, 'adapters.safetensors')).message).toBe(
+      'adapters.safetensors: image_adapter.det_proj.fc.weight holds NaN at index 5 of 3072 (weights must be finite)',
+    );
+  });
+
+  it('counts a non-finite tensor among the other problems', () => {
+    const bad = withValue(adapters, 'text_adapter.0.fc.0.weight', 0, Number.NaN);
+    bad.delete('image_adapter.det_proj.fc.weight');
+    expect(thrown(() => validateAdapters(cfg, settings, bad, 'a.safetensors')).message).toBe(
+      'a.safetensors: text_adapter.0.fc.0.weight holds NaN at index 0 of 2304 (weights must be finite) (and 1 more problem)',
+    );
+  });
+
+  it('finds the first non-finite value at any position', () => {
+    expect(firstNonFinite(new Float32Array([0, -0, 3.4e38, -1e-45]))).toBe(-1);
+    expect(firstNonFinite(new Float32Array([1, 2, Number.NaN, Number.POSITIVE_INFINITY]))).toBe(2);
+    expect(firstNonFinite(new Float32Array([1, 2, 3, Number.POSITIVE_INFINITY]))).toBe(3);
+    expect(firstNonFinite(new Float32Array(0))).toBe(-1);
   });
 });
