@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aaclip } from './runCli.js';
 
@@ -93,5 +95,62 @@ describe('aaclip datasets', () => {
     expect(stdout).toMatch(/^mvtec\s+MVTec AD layout/m);
     expect(stdout).toMatch(/^jsonl\s+JSONL manifest/m);
     expect(stdout).toContain('(also colon_kvasir)');
+  });
+});
+
+describe('aaclip datasets on hostile trees (issue 13)', () => {
+  it('check lists FIFOs inside class folders as problems instead of leaving them out', async (ctx) => {
+    const root = path.join(work, 'with-fifo');
+    expect((await aaclip('datasets', 'synth', '--out', root, '--classes', '1', '--images', '1', '--size', '32')).code).toBe(0);
+    try {
+      execFileSync('mkfifo', [path.join(root, 'woven_fabric/test/good/pipe.png')], { stdio: 'pipe' });
+    } catch (err) {
+      const reason = `mkfifo failed (${(err as Error).message.split('\n')[0]})`;
+      console.warn(`skipped: ${reason}`);
+      ctx.skip(reason);
+    }
+    const check = await aaclip('datasets', 'check', 'mvtec', root);
+    expect(check.code).toBe(1);
+    expect(check.stdout).not.toContain('No problems found.');
+    expect(check.stdout).toContain('  woven_fabric/test/good/pipe.png: a named pipe (FIFO), not a regular file; it is never read');
+  });
+
+  it('check refuses manifest paths outside the root unless --allow-outside-root, and lists blank masks with --decode', async () => {
+    const root = path.join(work, 'listed');
+    expect((await aaclip('datasets', 'synth', '--out', root, '--classes', '1', '--images', '1', '--size', '32')).code).toBe(0);
+    const image = 'woven_fabric/test/hole/000.png';
+    const outside = path.join(work, 'outside.png');
+    await copyFile(path.join(root, image), outside);
+    const blankMask = path.join(root, 'blank_mask.png');
+    await sharp(Buffer.alloc(32 * 32), { raw: { width: 32, height: 32, channels: 1 } }).png().toFile(blankMask);
+    const manifest = path.join(root, 'm.jsonl');
+    await writeFile(manifest, [
+      { image_path: image, label: 1, class_name: 'w', mask_path: 'blank_mask.png' },
+      { image_path: '../outside.png', label: 0, class_name: 'w', mask_path: '' },
+      { image_path: outside, label: 0, class_name: 'w', mask_path: '' },
+    ].map((l) => JSON.stringify(l)).join('\n'));
+
+    const refused = await aaclip('datasets', 'check', 'jsonl', root, '--option', `manifest=${manifest}`);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('2 problems:');
+    expect(refused.stdout).toContain(`  m.jsonl:2: image_path "../outside.png" is outside the dataset root ${root} (allow it with`);
+    expect(refused.stdout).toContain(`  m.jsonl:3: image_path ${JSON.stringify(outside)} is outside the dataset root`);
+
+    const allowed = await aaclip('datasets', 'check', 'jsonl', root, '--option', `manifest=${manifest}`, '--allow-outside-root');
+    expect(allowed.stdout).toContain('No problems found.');
+    expect(allowed.code).toBe(0);
+    const decoded = await aaclip('datasets', 'check', 'jsonl', root, '--option', `manifest=${manifest}`, '--allow-outside-root', '--decode');
+    expect(decoded.code).toBe(1);
+    expect(decoded.stdout).toContain('  blank_mask.png: mask is all zero but its image 000.png is labelled anomalous');
+
+    const manifestOut = path.join(work, 'copied.jsonl');
+    expect((await aaclip('datasets', 'manifest', 'jsonl', root, '--option', `manifest=${manifest}`, '--out', manifestOut)).code).toBe(1);
+    expect(existsSync(manifestOut)).toBe(false);
+    expect((await aaclip('datasets', 'manifest', 'jsonl', root, '--option', `manifest=${manifest}`, '--out', manifestOut, '--allow-outside-root')).code).toBe(0);
+
+    const folderKind = await aaclip('datasets', 'check', 'mvtec', root, '--allow-outside-root');
+    expect(folderKind.code).toBe(1);
+    expect(folderKind.stderr).toMatch(/^aaclip datasets: --allow-outside-root: the "mvtec" kind reads no list of paths/);
+    expect((await aaclip('datasets', '--help')).stdout).toContain('--allow-outside-root');
   });
 });

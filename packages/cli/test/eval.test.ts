@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateClass, METRIC_NAMES, readClassMaps } from '@aaclip/eval';
+import { classFileStem, evaluateClass, METRIC_NAMES, readClassMaps } from '@aaclip/eval';
 import type { MetricsJson } from '@aaclip/eval';
 import { aaclip } from './runCli.js';
 import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
@@ -221,5 +221,89 @@ describe('aaclip eval bad input', () => {
     expect(result.stderr).toContain(`${path.join(broken, 'bottle/test/good/001.png')}: not a readable image`);
     const saved = JSON.parse(await readFile(path.join(work, 'broken-out/classes/bottle.json'), 'utf8')) as { images: unknown[] };
     expect(saved.images).toHaveLength(5);
+  });
+});
+
+describe('aaclip eval on awkward datasets (issue 13)', () => {
+  let listed: string;
+  let manifest: string;
+  const line = (o: Record<string, unknown>): string => JSON.stringify(o);
+
+  beforeAll(async () => {
+    // Classes "a b" and "a_b" from a JSONL manifest; one image lies outside the root, one anomalous
+    // image has an all-zero mask and another a mask of another size.
+    listed = path.join(work, 'listed', 'root');
+    const lines: string[] = [];
+    for (const [c, cls] of ['a b', 'a_b'].entries()) {
+      const dir = `c${c}`;
+      for (let i = 0; i < 2; i++) {
+        await writePicture(path.join(listed, dir, `good${i}.png`), 20 * c + i, null);
+        lines.push(line({ image_path: `${dir}/good${i}.png`, label: 0, class_name: cls, mask_path: '' }));
+        const defect: [number, number, number] = [6 + 9 * i + 4 * c, 10 + 6 * i, 8];
+        await writePicture(path.join(listed, dir, `bad${i}.png`), 20 * c + i + 7, defect);
+        await writeMask(path.join(listed, dir, `bad${i}_mask.png`), defect);
+        lines.push(line({ image_path: `${dir}/bad${i}.png`, label: 1, class_name: cls, mask_path: `${dir}/bad${i}_mask.png` }));
+      }
+    }
+    await writePicture(path.join(work, 'listed', 'outside.png'), 3, null);
+    lines.push(line({ image_path: '../outside.png', label: 0, class_name: 'a b', mask_path: '' }));
+    await writePicture(path.join(listed, 'odd', 'blank.png'), 4, [5, 5, 9]);
+    await mkdir(path.join(listed, 'odd'), { recursive: true });
+    await sharp(Buffer.alloc(40 * 40), { raw: { width: 40, height: 40, channels: 1 } }).png().toFile(path.join(listed, 'odd', 'blank_mask.png'));
+    lines.push(line({ image_path: 'odd/blank.png', label: 1, class_name: 'a_b', mask_path: 'odd/blank_mask.png' }));
+    await writePicture(path.join(listed, 'odd', 'small.png'), 5, [20, 20, 10]);
+    await sharp(Buffer.alloc(20 * 20, 255), { raw: { width: 20, height: 20, channels: 1 } }).png().toFile(path.join(listed, 'odd', 'small_mask.png'));
+    lines.push(line({ image_path: 'odd/small.png', label: 1, class_name: 'a b', mask_path: 'odd/small_mask.png' }));
+    manifest = path.join(listed, 'meta.jsonl');
+    await writeFile(manifest, lines.join('\n'));
+  });
+
+  it('refuses a manifest path outside the root before any work unless --allow-outside-root', async () => {
+    const out = path.join(work, 'listed-refused');
+    const refused = await aaclip('eval', '--dataset', 'jsonl', '--root', listed, '--option', `manifest=${manifest}`, ...MODEL_FLAGS, '--out', out);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(`aaclip eval: ${manifest}:9: image_path "../outside.png" is outside the dataset root ${listed} (allow it with the option allowOutsideRoot, --allow-outside-root on the command line)`);
+    expect(existsSync(out)).toBe(false);
+    const folderKind = await aaclip('eval', '--dataset', 'mvtec', '--root', root, '--allow-outside-root', ...MODEL_FLAGS, '--out', out);
+    expect(folderKind.code).toBe(1);
+    expect(folderKind.stderr).toMatch(/^aaclip eval: --allow-outside-root: the "mvtec" kind reads no list of paths/);
+  });
+
+  it('keeps "a b" and "a_b" apart, warns about odd masks, and --resume reuses both after removing stale temp files', async () => {
+    const out = path.join(work, 'listed-run');
+    const flags = ['--dataset', 'jsonl', '--root', listed, '--option', `manifest=${manifest}`, '--allow-outside-root', ...MODEL_FLAGS, '--out', out, '--gallery', '1'];
+    const first = await aaclip('eval', ...flags);
+    expect(first.code).toBe(0);
+    expect(first.stderr.split('\n')).toEqual([
+      `aaclip eval: warning: ${path.join(listed, 'odd/small_mask.png')}: mask is 20×20 but its image small.png is 40×40`,
+      `aaclip eval: warning: ${path.join(listed, 'odd/blank_mask.png')}: mask is all zero but its image blank.png is labelled anomalous`,
+    ]);
+    const stems = { 'a b': classFileStem('a b'), a_b: classFileStem('a_b') };
+    expect(stems.a_b).toBe('a_b');
+    expect(stems['a b']).not.toBe('a_b');
+    const counts: Record<string, number> = {};
+    for (const [name, stem] of Object.entries(stems)) {
+      const saved = JSON.parse(await readFile(path.join(out, 'classes', `${stem}.json`), 'utf8')) as { className: string; count: number; gallery: { href: string }[] };
+      expect(saved.className).toBe(name);
+      counts[name] = saved.count;
+      for (const g of saved.gallery) {
+        expect(g.href.startsWith(`gallery/${stem}/`)).toBe(true);
+        expect(existsSync(path.join(out, g.href))).toBe(true);
+      }
+    }
+    expect(counts).toEqual({ 'a b': 6, a_b: 5 });
+    const metrics = JSON.parse(await readFile(path.join(out, 'metrics.json'), 'utf8')) as MetricsJson;
+    expect(Object.keys(metrics.classes)).toEqual(['a b', 'a_b']);
+
+    // An interrupted run leaves temporary files; --resume removes them and reuses both classes.
+    const stale = [path.join(out, '.report.html.0123456789ab.tmp'), path.join(out, 'classes', `.${stems['a b']}.json.abcdefabcdef.tmp`)];
+    for (const file of stale) await writeFile(file, 'partial');
+    const resumed = await aaclip('eval', ...flags, '--resume');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/^a b\t.*\(resumed\)$/m);
+    expect(resumed.stdout).toMatch(/^a_b\t.*\(resumed\)$/m);
+    expect(resumed.stderr).toContain(`aaclip eval: removed 2 temporary files an interrupted run left in ${out}`);
+    for (const file of stale) expect(existsSync(file)).toBe(false);
+    expect(JSON.parse(await readFile(path.join(out, 'metrics.json'), 'utf8'))).toEqual(metrics);
   });
 });

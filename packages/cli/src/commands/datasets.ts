@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AaclipError } from '@aaclip/core';
 import {
+  allowPathsOutsideRoot,
   checkDataset,
   formatCheckReport,
   listDatasets,
@@ -15,17 +16,19 @@ import { DATASET_OPTION_SPECS, DATASET_OPTIONS_HELP, datasetOptions } from '../o
 
 const USAGE = `Usage:
   aaclip datasets list
-  aaclip datasets check <kind> <root> [--option key=value …] [--decode]
-  aaclip datasets manifest <kind> <root> --out <file.jsonl> [--shots k] [--seed s] [--split train|test|all] [--option key=value …]
+  aaclip datasets check <kind> <root> [--option key=value …] [--decode] [--allow-outside-root]
+  aaclip datasets manifest <kind> <root> --out <file.jsonl> [--shots k] [--seed s] [--split train|test|all] [--option key=value …] [--allow-outside-root]
   aaclip datasets synth --out <dir> [--classes n] [--images m] [--seed s] [--size px]
 
 list      the dataset kinds (built in and from --plugin), their other names and layouts.
 check     reads a dataset and prints its images per class and split (normal, anomalous, with a
           mask), then every problem, one line each naming the file: anomalous images without a
           mask, masks without an image, masks whose size differs from their image's, files that
-          are not readable images, empty classes, bad CSV rows and manifest lines. Image files
-          are checked by their headers; --decode decodes every pixel (slower; finds truncation).
-          Exits with 1 when it finds a problem.
+          are not readable images, special files (named pipes, devices: never read), empty
+          classes, bad CSV rows and manifest lines, and list-file paths outside <root>. Image
+          files are checked by their headers; --decode decodes every pixel (slower; finds
+          truncation and masks of anomalous images that are all zero). Exits with 1 when it
+          finds a problem.
 manifest  writes a JSONL manifest in the reference's format, one line per image:
           {"image_path","label","class_name","mask_path","split","defect_type"}, paths relative
           to <root>. --shots k keeps k normal and k anomalous images per class, drawn with --seed
@@ -38,6 +41,8 @@ synth     generates a dataset in MVTec AD's layout under <dir> (which must not e
           --seed s (default 0); the same options give the same bytes.
 
 Options:
+  --allow-outside-root      let a list file (jsonl manifest, VisA split CSV) name images outside <root>
+                            (refused by default, so a list file cannot make aaclip read any file)
 ${DATASET_OPTIONS_HELP}
 
 Examples:
@@ -46,7 +51,13 @@ Examples:
   aaclip datasets manifest mvtec ./synthetic --shots 2 --seed 1 --out ./synthetic/train.jsonl
   aaclip datasets check jsonl ./synthetic --option manifest=./synthetic/train.jsonl`;
 
-const SHARED_OPTIONS = DATASET_OPTION_SPECS;
+const SHARED_OPTIONS = { ...DATASET_OPTION_SPECS, 'allow-outside-root': { type: 'boolean' } } as const;
+
+/** The --option pairs as options, with allowOutsideRoot set when --allow-outside-root is given. */
+function optionsFromFlags(kind: string, values: { option?: string[] | undefined; 'allow-outside-root'?: boolean | undefined }): Record<string, unknown> {
+  const options = datasetOptions(values.option);
+  return values['allow-outside-root'] ? allowPathsOutsideRoot(kind, options, '--allow-outside-root') : options;
+}
 
 /** A whole number ≥ `min` from a flag's text. */
 function wholeNumber(value: string | undefined, flag: string, min: number): number | undefined {
@@ -84,7 +95,7 @@ async function check(argv: string[]): Promise<number> {
   });
   const [kind, root] = kindAndRoot(positionals, 'check');
   await loadDatasetPlugins(values.plugin ?? []);
-  const report = await checkDataset(kind, root, datasetOptions(values.option), { decode: values.decode ?? false });
+  const report = await checkDataset(kind, root, optionsFromFlags(kind, values), { decode: values.decode ?? false });
   console.log(formatCheckReport(report));
   return report.problems.length === 0 ? 0 : 1;
 }
@@ -112,7 +123,7 @@ async function manifest(argv: string[]): Promise<number> {
   if (seed !== undefined && shots === undefined) throw new AaclipError('only applies with --shots', '--seed');
   await loadDatasetPlugins(values.plugin ?? []);
   // Headers too: a training manifest should not list a file that is not an image.
-  const dataset = await loadDataset(kind, root, datasetOptions(values.option), { images: 'headers' });
+  const dataset = await loadDataset(kind, root, optionsFromFlags(kind, values), { images: 'headers' });
   const samples = await writeManifest(values.out, dataset, { split, shots, seed });
   const draw = shots === undefined ? '' : ` (${shots} normal + ${shots} anomalous per class, seed ${seed ?? 0})`;
   console.log(`wrote ${samples.length} lines to ${path.resolve(values.out)}${draw}`);

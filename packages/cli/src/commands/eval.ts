@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AaclipError, AnomalyDetector, ZeroShotMode, parseAaclipSettings } from '@aaclip/core';
-import { loadDataset, loadDatasetPlugins } from '@aaclip/datasets';
+import { allowPathsOutsideRoot, loadDataset, loadDatasetPlugins } from '@aaclip/datasets';
 import { evaluateDataset, formatPercent, meanMetrics, METRIC_NAMES } from '@aaclip/eval';
 import type { EvaluationClass, MapDetector } from '@aaclip/eval';
 import type { Command } from './command.js';
@@ -20,6 +20,10 @@ for medical ones; masks resized nearest-neighbour to the model's image size). Wr
   <out>/metrics.csv, <out>/report.md, <out>/report.html (table, ROC/PR curves, heatmap gallery)
   <out>/classes/<class>.json  each class as it finishes (what --resume continues from)
   <out>/gallery/<class>/*.png the highest- and lowest-scored images with their heatmaps
+  (<class> is the class name when it is only letters, digits, "_", "-", "."; any other name is
+  escaped and given a hash suffix, "a b" → "a_b~1c0e…", so no two classes share files)
+Masks of another size than their image, or all zero for an anomalous image, are warned about
+(on stderr, as \`aaclip datasets check --decode\` lists them) and used as they are.
 
   --dataset <kind>          dataset format (mvtec, visa, mpdd, btad, … as registered in @aaclip/datasets)
   --root <dir>              the dataset's folder
@@ -30,6 +34,7 @@ for medical ones; masks resized nearest-neighbour to the model's image size). Wr
   --save-maps               also save each class's raw maps, masks, labels and scores to
                             <out>/maps/<class>.safetensors
   --no-aupro                skip pixel AUPRO
+  --allow-outside-root      let a list file (jsonl manifest, VisA split CSV) name images outside --root
 ${DATASET_OPTIONS_HELP}
   The domain (and so the blur and the image-score rule) is the dataset's unless --domain is given.
 
@@ -58,6 +63,7 @@ export const evalCommand: Command = {
         gallery: { type: 'string' },
         'save-maps': { type: 'boolean' },
         'no-aupro': { type: 'boolean' },
+        'allow-outside-root': { type: 'boolean' },
       },
     });
     if (positionals.length) throw new AaclipError(`unexpected argument "${positionals[0]}" (usage: aaclip eval --help)`);
@@ -68,7 +74,9 @@ export const evalCommand: Command = {
     const gallerySize = values.gallery === '0' ? 0 : (parsePositiveInt(values.gallery, '--gallery') ?? 3);
 
     await loadDatasetPlugins(values.plugin ?? []);
-    const dataset = await loadDataset(values.dataset!, values.root!, datasetOptions(values.option));
+    const optionValues = datasetOptions(values.option);
+    const options = values['allow-outside-root'] ? allowPathsOutsideRoot(values.dataset!, optionValues, '--allow-outside-root') : optionValues;
+    const dataset = await loadDataset(values.dataset!, values.root!, options);
     const selected = selectClasses(values.classes, dataset.classes);
     const classes: EvaluationClass[] = selected.map((name) => {
       const samples = dataset.samples.filter((s) => s.className === name && s.split === 'test');
@@ -138,6 +146,10 @@ export const evalCommand: Command = {
       console.log(`mean\t${METRIC_NAMES.map((n) => `${n}=${formatPercent(mean[n])}`).join('\t')}`);
     }
     console.log(`reports: ${result.files.join(', ')}`);
+    if (result.staleFilesRemoved.length > 0) {
+      console.error(`aaclip eval: removed ${result.staleFilesRemoved.length} temporary file${result.staleFilesRemoved.length === 1 ? '' : 's'} an interrupted run left in ${outDir}`);
+    }
+    for (const w of result.warnings) console.error(`aaclip eval: warning: ${w}`);
     if (result.failures.length > 0) {
       console.error(`aaclip eval: ${result.failures.length} images could not be scored (their classes are evaluated without them):`);
       for (const f of result.failures) console.error(`  ${f}`);
