@@ -7,3 +7,4 @@ export { decodeImageFile, decodeImageBytes, MAX_IMAGE_PIXELS } from './decodeIma
 export { writeFileAtomic } from './files/writeFileAtomic.js';
 export { findModelFiles, loadModelFiles, loadTokenizer, readModelConfig, readWeightsFile, MODEL_DIR_FILES, type ModelFiles } from './files/loadModelFiles.js';
 export { readRegularFile, MAX_FILE_BYTES, type InputFileKind } from './files/readRegularFile.js';
+export { MAX_FILE_NAME_BYTES, utf8Prefix } from './files/fileNames.js';

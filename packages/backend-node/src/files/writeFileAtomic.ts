@@ -1,22 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { utf8Prefix } from './fileNames.js';
 
-/** The most UTF-8 bytes of the target's name a temporary name keeps (file names may have 255 bytes in all). */
+/** The most UTF-8 bytes of the target's name a temporary name keeps (a name may have 255 bytes in all). */
 const TEMP_NAME_PREFIX_BYTES = 64;
-
-/** The first code points of `name` that fit in `maxBytes` bytes of UTF-8 (never half a character). */
-function utf8Prefix(name: string, maxBytes: number): string {
-  let bytes = 0;
-  let end = 0;
-  for (const ch of name) {
-    const size = Buffer.byteLength(ch, 'utf8');
-    if (bytes + size > maxBytes) break;
-    bytes += size;
-    end += ch.length;
-  }
-  return name.slice(0, end);
-}
 
 /**
  * A hidden temporary name beside `file`, at most 64 + 18 bytes long whatever the target's

@@ -4,20 +4,28 @@ import { AaclipError, writeSafetensors, type Detection, type TensorMap } from '@
 import { decodeImageFile, writeFileAtomic } from '@aaclip/backend-node';
 import type { Command } from './command.js';
 import { MODEL_OPTION_SPECS, MODEL_OPTIONS_HELP, resolveModelOptions } from '../options/modelOptions.js';
+import { checkOutFolder } from '../options/outFolder.js';
 import { createProgress } from '../output/progress.js';
 import { startDetector } from '../options/startDetector.js';
 import { renderOverlayPng } from '../output/heatmapPng.js';
+import { distinctInputs, heatmapNames, mapKey } from '../output/detectOutputNames.js';
 
 const USAGE = `Usage: aaclip detect [model options] [--class-name <text>] --out <dir> <image...>
 
 Scores each image for anomalies with AA-CLIP and writes:
   <out>/scores.json        [{"image", "image_score", "pixel_max"}, ...] for the images that were scored
   <out>/maps.safetensors   one F32 [S,S] fused anomaly map per image, keyed by the path as given
-  <out>/<name>.png         the heatmap over the image (colours span the run's lowest to highest map value)
-Images that cannot be read are listed on stderr, the others are still scored, and the exit code is 1.
+                           (an image given as "__metadata__", a name safetensors reserves, is keyed "./__metadata__")
+  <out>/<name>.png         the heatmap over the image (colours span the run's lowest to highest map value);
+                           "<name>-2.png", … when images share a name; long names are shortened to fit
+--out is checked before the model is read: a file, a folder that cannot be written, or a folder that
+holds any of the images (their heatmaps could replace them) is refused.
+An image given twice is scored once. Images that cannot be read (missing, corrupt, not a regular file)
+or whose score is not a finite number are listed on stderr, the others are still scored, and the exit
+code is 1; so is it when a heatmap cannot be written — that image is listed and keeps its score and map.
 
   --class-name <text>       the object named in the prompts (default "object"), e.g. "dark bottle"
-  --out <dir>               output folder (created if missing)
+  --out <dir>               output folder (created if missing; must not hold the images)
 
 ${MODEL_OPTIONS_HELP}
 
@@ -28,18 +36,27 @@ Examples:
 interface ScoredImage {
   readonly image: string;
   readonly detection: Detection;
-  readonly overlayName: string;
+  readonly heatmapName: string;
 }
 
-/** Distinct heatmap file names: "<base>.png", then "<base>-2.png", … when two inputs share a base name. */
-function overlayNames(images: readonly string[]): string[] {
-  const used = new Map<string, number>();
-  return images.map((image) => {
-    const base = path.basename(image, path.extname(image)) || 'image';
-    const count = (used.get(base) ?? 0) + 1;
-    used.set(base, count);
-    return count === 1 ? `${base}.png` : `${base}-${count}.png`;
-  });
+/** Failures that concern one image (its file, or writing its heatmap) rather than the whole run. */
+function isPerImageFailure(err: unknown): err is Error {
+  if (err instanceof AaclipError) return true;
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && (err as NodeJS.ErrnoException).syscall !== undefined;
+}
+
+/** One line naming the image (through AaclipError, which keeps the line one line whatever the name holds). */
+function describeFailure(image: string, err: Error, what = ''): string {
+  if (err instanceof AaclipError) return err.source ? `${what}${err.message}` : new AaclipError(`${what}${err.message}`, image).message;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return new AaclipError(`${what}${code} (${err.message.split('\n')[0]})`, image).message;
+}
+
+/** Why a detection cannot be reported, or null: a NaN or infinite score would read as null in scores.json. */
+function nonFiniteResult(detection: Detection): string | null {
+  const badMap = detection.anomalyMap.some((v) => !Number.isFinite(v));
+  if (Number.isFinite(detection.imageScore) && Number.isFinite(detection.pixelMax) && !badMap) return null;
+  return `the model gave a non-finite result (image_score=${detection.imageScore}, pixel_max=${detection.pixelMax}${badMap ? ', non-finite map values' : ''}); are the weights finite?`;
 }
 
 export const detectCommand: Command = {
@@ -56,27 +73,32 @@ export const detectCommand: Command = {
     if (!values.out) throw new AaclipError('is required', '--out');
     if (positionals.length === 0) throw new AaclipError('no images given (usage: aaclip detect [options] --out <dir> <image...>)');
     const outDir = values.out;
+    const { unique: images, repeated } = distinctInputs(positionals);
+    await checkOutFolder(outDir, images);
     const className = values['class-name'] ?? 'object';
     const choice = await resolveModelOptions(values);
+    for (const image of repeated) console.error(`aaclip detect: ${image} was given more than once; it is scored once`);
     const progress = createProgress(process.stderr);
     const detector = await startDetector(choice, progress);
-    const names = overlayNames(positionals);
+    const names = heatmapNames(images);
     const scored: ScoredImage[] = [];
     const failures: string[] = [];
     try {
       progress.status(`backend ${detector.backend.name}/${detector.device}`);
-      for (const [i, image] of positionals.entries()) {
-        progress.update(i, positionals.length, image);
+      for (const [i, image] of images.entries()) {
+        progress.update(i, images.length, image);
         try {
           const raw = await decodeImageFile(image);
           const [detection] = await detector.detect([raw], className);
-          scored.push({ image, detection: detection!, overlayName: names[i]! });
+          const problem = nonFiniteResult(detection!);
+          if (problem) failures.push(new AaclipError(problem, image).message);
+          else scored.push({ image, detection: detection!, heatmapName: names[i]! });
         } catch (err) {
           if (!(err instanceof AaclipError)) throw err;
-          failures.push(err.source ? err.message : `${image}: ${err.message}`);
+          failures.push(describeFailure(image, err));
         }
       }
-      progress.update(positionals.length, positionals.length, '');
+      progress.update(images.length, images.length, '');
     } finally {
       await detector.dispose();
       progress.done();
@@ -92,13 +114,19 @@ export const detectCommand: Command = {
           if (v > hi) hi = v;
         }
       }
-      for (const { image, detection, overlayName } of scored) {
-        const raw = await decodeImageFile(image);
-        await writeFileAtomic(path.join(outDir, overlayName), await renderOverlayPng(raw, detection, { min: lo, max: hi }));
+      for (const { image, detection, heatmapName } of scored) {
+        // The image is read again (not kept from scoring, to keep memory flat); it may be gone by now.
+        try {
+          const raw = await decodeImageFile(image);
+          await writeFileAtomic(path.join(outDir, heatmapName), await renderOverlayPng(raw, detection, { min: lo, max: hi }));
+        } catch (err) {
+          if (!isPerImageFailure(err)) throw err;
+          failures.push(describeFailure(image, err, 'heatmap not written (its score and map are): '));
+        }
       }
       const maps: TensorMap = new Map();
       for (const { image, detection } of scored) {
-        maps.set(image, { dtype: 'F32', shape: [detection.imageSize, detection.imageSize], data: detection.anomalyMap });
+        maps.set(mapKey(image), { dtype: 'F32', shape: [detection.imageSize, detection.imageSize], data: detection.anomalyMap });
       }
       await writeFileAtomic(path.join(outDir, 'maps.safetensors'), writeSafetensors(maps, { format: 'aaclip-anomaly-maps', class_name: className }));
       const scores = scored.map(({ image, detection }) => ({ image, image_score: detection.imageScore, pixel_max: detection.pixelMax }));
@@ -108,7 +136,7 @@ export const detectCommand: Command = {
       console.log(`${image}\timage_score=${detection.imageScore.toFixed(6)}\tpixel_max=${detection.pixelMax.toFixed(4)}`);
     }
     if (failures.length > 0) {
-      console.error(`aaclip detect: ${failures.length} of ${positionals.length} images failed:`);
+      console.error(`aaclip detect: ${failures.length} of ${images.length} images failed:`);
       for (const f of failures) console.error(`  ${f}`);
       return 1;
     }
