@@ -78,8 +78,12 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string): PyValue {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: StackItem[] = [];
+  /** Where each MARK on the stack is, innermost last (found without scanning the stack). */
+  const marks: number[] = [];
   const memo = new Map<number, PyValue>();
   let pos = 0;
+  /** Where the opcode being run starts (limits name it). */
+  let opAt = 0;
 
   const fail = (problem: string): never => {
     throw new AaclipError(`pickle: ${problem}`, source);
@@ -112,12 +116,12 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
     return text(end - pos + 1).slice(0, -1);
   };
   const push = (item: StackItem): void => {
-    if (stack.length >= MAX_PICKLE_STACK) fail(`more than ${MAX_PICKLE_STACK} items on the stack at byte ${pos}`);
+    if (stack.length >= MAX_PICKLE_STACK) fail(`more than ${MAX_PICKLE_STACK} items on the stack at byte ${opAt}`);
     stack.push(item);
   };
   const remember = (index: number, value: PyValue): void => {
-    if (!Number.isSafeInteger(index) || index < 0) fail(`bad memo index at byte ${pos}`);
-    if (memo.size >= MAX_PICKLE_MEMO && !memo.has(index)) fail(`more than ${MAX_PICKLE_MEMO} memo entries at byte ${pos}`);
+    if (!Number.isSafeInteger(index) || index < 0) fail(`bad memo index at byte ${opAt}`);
+    if (memo.size >= MAX_PICKLE_MEMO && !memo.has(index)) fail(`more than ${MAX_PICKLE_MEMO} memo entries at byte ${opAt}`);
     memo.set(index, value);
   };
   const pop = (): PyValue => {
@@ -131,17 +135,16 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
     return item;
   };
   const popToMark = (): PyValue[] => {
-    // The scan only passes items that then leave the stack, so all scans together are linear.
-    const markAt = stack.lastIndexOf(MARK);
-    if (markAt < 0) fail(`no MARK before byte ${pos}`);
-    const items = stack.splice(markAt) as PyValue[];
-    items.shift();
+    const markAt = marks.pop();
+    if (markAt === undefined) return fail(`no MARK before byte ${pos}`);
+    const items = stack.slice(markAt + 1) as PyValue[];
+    stack.length = markAt;
     return items;
   };
   const toInt = (value: bigint): number | bigint =>
     value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
   const longFromBytes = (length: number): number | bigint => {
-    if (length > MAX_PICKLE_INTEGER_BYTES) fail(`an integer of ${length} bytes at byte ${pos} (at most ${MAX_PICKLE_INTEGER_BYTES} are accepted)`);
+    if (length > MAX_PICKLE_INTEGER_BYTES) fail(`an integer of ${length} bytes at byte ${opAt} (at most ${MAX_PICKLE_INTEGER_BYTES} are accepted)`);
     const b = take(length);
     if (b.length === 0) return 0;
     // Little-endian two's complement; built from hex in one step (shifting byte by byte is quadratic).
@@ -153,7 +156,7 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
   };
   const decimal = (t: string, what: string): bigint => {
     if (!/^-?\d+$/.test(t)) return fail(`bad ${what} ${JSON.stringify(t.slice(0, 40))}`);
-    if (t.length > MAX_PICKLE_INTEGER_DIGITS) fail(`an integer of ${t.length} digits at byte ${pos} (at most ${MAX_PICKLE_INTEGER_DIGITS} are accepted)`);
+    if (t.length > MAX_PICKLE_INTEGER_DIGITS) fail(`an integer of ${t.length} digits at byte ${opAt} (at most ${MAX_PICKLE_INTEGER_DIGITS} are accepted)`);
     return BigInt(t);
   };
   const global = (module: string, name: string): PyGlobal => {
@@ -172,8 +175,8 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
   };
   const append = (target: PyValue, items: PyValue[]): void => {
     if (!Array.isArray(target)) fail('APPEND(S) on something that is not a list');
-    // One by one: spreading a million items into push() overflows the call stack.
-    for (const item of items) (target as PyValue[]).push(item);
+    // In slices: spreading a million items into one push() call overflows the call stack.
+    for (let i = 0; i < items.length; i += 8192) (target as PyValue[]).push(...items.slice(i, i + 8192));
   };
   const memoGet = (index: number): PyValue => {
     const value = memo.get(index);
@@ -183,6 +186,7 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
 
   for (let opcodes = 1; ; opcodes++) {
     if (opcodes > MAX_PICKLE_OPCODES) fail(`more than ${MAX_PICKLE_OPCODES} opcodes`);
+    opAt = pos;
     const op = u8();
     switch (op) {
       case 0x80: // PROTO
@@ -194,11 +198,15 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
       case 0x2e: // STOP
         return pop();
       case 0x28: // MARK
+        marks.push(stack.length);
         push(MARK);
         break;
-      case 0x30: // POP
-        if (stack.pop() === undefined) fail('stack underflow');
+      case 0x30: { // POP
+        const item = stack.pop();
+        if (item === undefined) fail('stack underflow');
+        if (item === MARK) marks.pop();
         break;
+      }
       case 0x31: // POP_MARK
         popToMark();
         break;

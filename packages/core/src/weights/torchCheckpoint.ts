@@ -5,7 +5,7 @@ import { AaclipError } from '../errors/aaclipError.js';
 import type { DType, Tensor, TensorMap } from '../tensor/tensor.js';
 import { numel, shapeToString } from '../tensor/tensor.js';
 import { DTYPE_ITEM_SIZE, allocateTensorData, tensorDataFromBytes, typedArrayView } from './dtypeLayout.js';
-import type { PickleHooks, PyValue } from './restrictedPickle.js';
+import type { PickleHooks, PyKey, PyValue } from './restrictedPickle.js';
 import { PyDict, PyGlobal, PyObject, PyPersistent, PyTuple, readPickle } from './restrictedPickle.js';
 import { ZipArchive } from './zipArchive.js';
 
@@ -104,14 +104,16 @@ function collectTensors(root: PyValue, materialise: (view: TensorView) => Tensor
   const seen = new Set<object>();
   interface Frame {
     prefix: string;
-    children: Iterator<[string, PyValue]>;
+    /** The container's children: list/tuple items by index, or a dict's entries. */
+    items: readonly PyValue[] | Iterator<[PyKey, PyValue]>;
+    next: number;
   }
   const enter = (value: PyValue, name: string): Frame | undefined => {
     const isView = value instanceof PyObject && value.value instanceof TensorView;
-    let children: Iterator<[string, PyValue]>;
-    if (value instanceof PyDict) children = [...value.entries].map(([k, v]): [string, PyValue] => [String(k), v]).values();
-    else if (Array.isArray(value)) children = value.map((v, i): [string, PyValue] => [String(i), v]).values();
-    else if (value instanceof PyTuple) children = value.items.map((v, i): [string, PyValue] => [String(i), v]).values();
+    let items: Frame['items'];
+    if (value instanceof PyDict) items = value.entries.entries();
+    else if (Array.isArray(value)) items = value;
+    else if (value instanceof PyTuple) items = value.items;
     else if (!isView) return undefined; // numbers, strings and the like (e.g. "epoch") are not weights
     if (name.length > MAX_TENSOR_NAME_LENGTH) {
       return fail(`a tensor name starting "${name.slice(0, 60)}…" is longer than ${MAX_TENSOR_NAME_LENGTH} characters (nesting too deep?)`);
@@ -122,19 +124,31 @@ function collectTensors(root: PyValue, materialise: (view: TensorView) => Tensor
     }
     if (seen.has(value as object)) return undefined;
     seen.add(value as object);
-    return { prefix: name, children: children! };
+    return { prefix: name, items: items!, next: 0 };
   };
   const stack: Frame[] = [];
   const first = enter(root, '');
   if (first) stack.push(first);
   while (stack.length > 0) {
     const frame = stack[stack.length - 1]!;
-    const next = frame.children.next();
-    if (next.done) {
-      stack.pop();
-      continue;
+    let key: string;
+    let child: PyValue;
+    if (Array.isArray(frame.items)) {
+      if (frame.next >= frame.items.length) {
+        stack.pop();
+        continue;
+      }
+      key = String(frame.next);
+      child = (frame.items as readonly PyValue[])[frame.next++]!;
+    } else {
+      const next = (frame.items as Iterator<[PyKey, PyValue]>).next();
+      if (next.done) {
+        stack.pop();
+        continue;
+      }
+      key = String(next.value[0]);
+      child = next.value[1];
     }
-    const [key, child] = next.value;
     const frameOfChild = enter(child, frame.prefix ? `${frame.prefix}.${key}` : key);
     if (frameOfChild) stack.push(frameOfChild);
   }
