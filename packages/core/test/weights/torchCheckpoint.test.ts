@@ -1,100 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { crc32, deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { fixtureFile } from '../../../../test-support/fixture.js';
 import { AaclipError } from '../../src/errors/aaclipError.js';
 import type { TensorMap } from '../../src/tensor/tensor.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { readTorchCheckpoint } from '../../src/weights/torchCheckpoint.js';
+import { floats, op, tensorPickle, zip } from './torchFileBuilders.js';
 
 const adapters = readSafetensors(new Uint8Array(readFileSync(fixtureFile('adapters.safetensors'))), 'adapters.safetensors').tensors;
 const fixtureBytes = (name: string): Uint8Array => new Uint8Array(readFileSync(fixtureFile(name)));
-
-// ---- a tiny zip writer (stored or deflated entries), written from the zip format description ----
-function zip(entries: { name: string; data: Uint8Array; deflate?: boolean }[]): Uint8Array {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const { name, data, deflate } of entries) {
-    const nameBytes = Buffer.from(name, 'utf8');
-    const body = deflate ? deflateRawSync(data) : Buffer.from(data);
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(deflate ? 8 : 0, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(deflate ? 8 : 0, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, nameBytes, body);
-    centrals.push(central, nameBytes);
-    offset += 30 + nameBytes.length + body.length;
-  }
-  const centralBytes = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(centralBytes.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return new Uint8Array(Buffer.concat([...locals, centralBytes, end]));
-}
-
-// ---- a tiny pickle writer (protocol 2 opcodes) ----
-const op = {
-  proto: Buffer.from([0x80, 2]),
-  mark: Buffer.from('('),
-  emptyDict: Buffer.from('}'),
-  emptyTuple: Buffer.from(')'),
-  tuple: Buffer.from('t'),
-  tuple2: Buffer.from([0x86]),
-  setitems: Buffer.from('u'),
-  reduce: Buffer.from('R'),
-  binpersid: Buffer.from('Q'),
-  newfalse: Buffer.from([0x89]),
-  stop: Buffer.from('.'),
-  global: (module: string, name: string) => Buffer.from(`c${module}\n${name}\n`),
-  str: (s: string) => {
-    const b = Buffer.from(s, 'utf8');
-    const head = Buffer.alloc(5);
-    head.write('X', 0);
-    head.writeUInt32LE(b.length, 1);
-    return Buffer.concat([head, b]);
-  },
-  int: (n: number) => Buffer.from([0x4b, n]), // BININT1
-};
-
-/** `_rebuild_tensor_v2(storage(key, FloatStorage, length), offset, size, stride, False, OrderedDict())` */
-function tensorPickle(key: string, length: number, offset: number, size: [number, number], stride: [number, number]): Buffer {
-  return Buffer.concat([
-    op.global('torch._utils', '_rebuild_tensor_v2'),
-    op.mark,
-    op.mark, op.str('storage'), op.global('torch', 'FloatStorage'), op.str(key), op.str('cpu'), op.int(length), op.tuple,
-    op.binpersid,
-    op.int(offset),
-    op.int(size[0]), op.int(size[1]), op.tuple2,
-    op.int(stride[0]), op.int(stride[1]), op.tuple2,
-    op.newfalse,
-    op.global('collections', 'OrderedDict'), op.emptyTuple, op.reduce,
-    op.tuple,
-    op.reduce,
-  ]);
-}
-
-function floats(values: number[]): Uint8Array {
-  return new Uint8Array(new Float32Array(values).buffer);
-}
 
 async function refusal(bytes: Uint8Array): Promise<string> {
   try {
