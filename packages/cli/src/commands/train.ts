@@ -6,6 +6,7 @@ import { loadDatasetPlugins } from '@aaclip/datasets';
 import { loadTrainingData, trainAdapters, type TrainEvent, type TrainingStage } from '@aaclip/train';
 import type { Command } from './command.js';
 import { parsePositiveInt } from '../options/modelOptions.js';
+import { checkOutFolder } from '../options/outFolder.js';
 import { createProgress } from '../output/progress.js';
 import { DATASET_OPTION_SPECS, DATASET_OPTIONS_HELP, datasetOptions } from '../options/datasetOptions.js';
 
@@ -125,6 +126,7 @@ export const trainCommand: Command = {
     for (const flag of ['dataset', 'root', 'out'] as const) {
       if (!values[flag]) throw new AaclipError('is required', `--${flag}`);
     }
+    await checkOutFolder(values.out!); // a file or an unwritable folder is refused before any training
     const stages = STAGES[values.stage ?? 'both'];
     if (!stages) throw new AaclipError(`expected text, image or both, got "${values.stage}"`, '--stage');
     let levels: Stage1Levels | undefined;
