@@ -3,7 +3,7 @@ import { parseModelConfig, type ParsedModelConfig } from '../config/modelConfig.
 import type { TensorMap } from '../tensor/tensor.js';
 import { ClipTokenizer } from '../tokenizer/clipTokenizer.js';
 import { readSafetensors } from '../weights/safetensors.js';
-import { readTorchCheckpoint } from '../weights/torchCheckpoint.js';
+import { readTorchCheckpoint, isLegacyTorchSave } from '../weights/torchCheckpoint.js';
 import type { DetectorModel } from './anomalyDetector.js';
 
 /** A file's bytes with the name used in error messages (a file name or a URL). */
@@ -32,7 +32,8 @@ const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1
 /** Tensors of a weights file: safetensors, or a PyTorch zip checkpoint read without executing anything. */
 export async function readWeightsBytes(file: NamedBytes): Promise<TensorMap> {
   if (file.bytes.length === 0) throw new AaclipError('file is empty', file.name);
-  if (isZip(file.bytes)) return readTorchCheckpoint(file.bytes, file.name);
+  // torch.save files (zip, or the legacy pre-1.6 format, which the checkpoint reader recognises and refuses by name).
+  if (isZip(file.bytes) || isLegacyTorchSave(file.bytes)) return readTorchCheckpoint(file.bytes, file.name);
   return readSafetensors(file.bytes, file.name).tensors;
 }
 

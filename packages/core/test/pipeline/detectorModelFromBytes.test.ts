@@ -54,3 +54,16 @@ describe('detectorModelFromBytes', () => {
     await expect(bad({ vocabulary: { name: 'v.gz', bytes: files.vocabulary.bytes.subarray(0, 5000) } })).rejects.toThrow(/^v\.gz: /);
   });
 });
+
+describe('detectorModelFromBytes: a legacy (pre-1.6) torch.save file as weights', () => {
+  it('is named as a legacy torch file, not diagnosed as a bad safetensors header', async () => {
+    // torch.save before 1.6: magic number, protocol version and system info, each a pickle.
+    const legacy = new Uint8Array([
+      0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e,
+      0x80, 0x02, 0x4d, 0xe9, 0x03, 0x2e,
+      0x80, 0x02, 0x7d, 0x71, 0x00, 0x2e,
+    ]);
+    const files = { ...fixtureFiles(), weights: { name: 'ViT-L-14-336px.pth', bytes: legacy } };
+    await expect(detectorModelFromBytes(files)).rejects.toThrow(/^ViT-L-14-336px\.pth: is a legacy torch\.save file/);
+  });
+});
