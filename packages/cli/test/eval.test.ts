@@ -269,6 +269,20 @@ describe('aaclip eval on awkward datasets (issue 13)', () => {
     expect(folderKind.stderr).toMatch(/^aaclip eval: --allow-outside-root: the "mvtec" kind reads no list of paths/);
   });
 
+  it('refuses an --out that is a file, or that holds the images, before loading the model', async () => {
+    const file = path.join(work, 'listed', 'out-file');
+    await writeFile(file, 'keep me');
+    const started = Date.now();
+    const asFile = await aaclip('eval', '--dataset', 'jsonl', '--root', listed, '--option', `manifest=${manifest}`, '--allow-outside-root', ...MODEL_FLAGS, '--out', file);
+    expect(asFile.code).toBe(1);
+    expect(asFile.stderr).toBe(`aaclip eval: --out: ${file} is a file, not a folder`);
+    expect(await readFile(file, 'utf8')).toBe('keep me');
+    const intoImages = await aaclip('eval', '--dataset', 'jsonl', '--root', listed, '--option', `manifest=${manifest}`, '--allow-outside-root', ...MODEL_FLAGS, '--out', path.join(listed, 'odd'));
+    expect(intoImages.code).toBe(1);
+    expect(intoImages.stderr).toMatch(/^aaclip eval: --out: .*odd holds the input .*; outputs written there could replace inputs/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('keeps "a b" and "a_b" apart, warns about odd masks, and --resume reuses both after removing stale temp files', async () => {
     const out = path.join(work, 'listed-run');
     const flags = ['--dataset', 'jsonl', '--root', listed, '--option', `manifest=${manifest}`, '--allow-outside-root', ...MODEL_FLAGS, '--out', out, '--gallery', '1'];

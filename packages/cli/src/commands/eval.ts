@@ -6,6 +6,7 @@ import { evaluateDataset, formatPercent, meanMetrics, METRIC_NAMES } from '@aacl
 import type { EvaluationClass, MapDetector } from '@aaclip/eval';
 import type { Command } from './command.js';
 import { MODEL_OPTION_SPECS, MODEL_OPTIONS_HELP, parsePositiveInt, resolveModelOptions } from '../options/modelOptions.js';
+import { checkOutFolder } from '../options/outFolder.js';
 import { createProgress } from '../output/progress.js';
 import { startDetector } from '../options/startDetector.js';
 import { DATASET_OPTION_SPECS, DATASET_OPTIONS_HELP, datasetOptions } from '../options/datasetOptions.js';
@@ -83,6 +84,9 @@ export const evalCommand: Command = {
       if (samples.length === 0) throw new AaclipError(`class "${name}" has no test images`, dataset.root);
       return { name, promptName: dataset.promptName(name), samples };
     });
+    // A file, an unwritable folder or one holding the images fails now, not after all the scoring.
+    const inputs = classes.flatMap((c) => c.samples.flatMap((s) => (s.maskPath ? [s.imagePath, s.maskPath] : [s.imagePath])));
+    await checkOutFolder(outDir, inputs);
 
     const choice = await resolveModelOptions(values);
     const domain = choice.settings.domain ?? dataset.domain;
