@@ -126,3 +126,21 @@ describe('training data: refused before any work', () => {
     await expect(loadTrainingData({ kind: 'nope', root: tinyTrain })).rejects.toThrowError(/unknown dataset kind \(known: mvtec/);
   });
 });
+
+describe('training data: manifest paths outside the root', () => {
+  it('are refused unless allowOutsideRoot is given', async () => {
+    const root = await mvtecTree('outside', 1, 1);
+    const outsideImage = path.join(work, 'elsewhere.png');
+    await grey(outsideImage, 8, 20);
+    const manifest = path.join(work, 'outside.jsonl');
+    const line = (image: string, label: number, mask: string | null): string =>
+      JSON.stringify({ image_path: image, label, class_name: 'cls', mask_path: mask });
+    await writeFile(manifest, [
+      line('cls/test/good/0.png', 0, null),
+      line('../elsewhere.png', 1, 'cls/ground_truth/broken/0_mask.png'),
+    ].join('\n'));
+    await expect(loadTrainingData({ kind: 'mvtec', root, manifestPath: manifest })).rejects.toThrow(/outside/);
+    const data = await loadTrainingData({ kind: 'mvtec', root, manifestPath: manifest, allowOutsideRoot: true });
+    expect(data.examples.map((e) => e.imagePath)).toContain(outsideImage);
+  });
+});

@@ -28,6 +28,7 @@ Data:
   --shots <k>               k normal and k anomalous images per class, drawn with --seed (default: all)
   --manifest <jsonl>        train on exactly these lines ({"image_path","label","class_name","mask_path"},
                             paths relative to --root); prompt names still come from --dataset
+  --allow-outside-root      accept manifest (or VisA split CSV) paths outside --root
 ${DATASET_OPTIONS_HELP}
 Model:
   --model <dir>             a folder with open_clip_config.json, open_clip_model.safetensors and the vocabulary
@@ -98,6 +99,7 @@ export const trainCommand: Command = {
         root: { type: 'string' },
         shots: { type: 'string' },
         manifest: { type: 'string' },
+        'allow-outside-root': { type: 'boolean' },
         model: { type: 'string' },
         'model-config': { type: 'string' },
         weights: { type: 'string' },
@@ -165,6 +167,7 @@ export const trainCommand: Command = {
       shots: parsePositiveInt(values.shots, '--shots'),
       seed: training.seed,
       manifestPath: values.manifest,
+      allowOutsideRoot: values['allow-outside-root'] ?? false,
     });
     const fromDir = values.model ? await findModelFiles(values.model) : null;
     const pick = (flag: 'model-config' | 'weights' | 'vocab', fallback: string | undefined): string => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { defaultTrainingSettings } from '@aaclip/core';
 import {
+  allowPathsOutsideRoot,
   checkSampleImages,
   getDataset,
   scanDataset,
@@ -30,6 +31,8 @@ export interface TrainingDataOptions {
    * to `root`); every line is used, whatever its split. Prompt names still come from `kind`.
    */
   readonly manifestPath?: string;
+  /** Accept list-file paths (JSONL manifest, VisA's split CSV) outside the root (`--allow-outside-root`). */
+  readonly allowOutsideRoot?: boolean;
   /** How much of each selected image and mask is read up front (default 'headers': readable, mask size equals image size). */
   readonly checkImages?: ImageVerification;
 }
@@ -50,7 +53,12 @@ async function readDataset(kind: string, root: string, options: unknown): Promis
 /** The manifest's lines as a dataset whose prompt names (and domain) are those of `kind`. */
 async function readManifest(options: TrainingDataOptions, manifestPath: string): Promise<Dataset> {
   const classes = options.datasetOptions?.['classes'];
-  const manifestOptions = { manifest: manifestPath, requireMasks: false, ...(classes === undefined ? {} : { classes }) };
+  const manifestOptions = {
+    manifest: manifestPath,
+    requireMasks: false,
+    ...(classes === undefined ? {} : { classes }),
+    ...(options.allowOutsideRoot ? { allowOutsideRoot: true } : {}),
+  };
   if (isManifestKind(options.kind)) {
     return readDataset('jsonl', options.root, { ...options.datasetOptions, ...manifestOptions });
   }
@@ -71,7 +79,11 @@ export async function loadTrainingData(options: TrainingDataOptions): Promise<Tr
   const root = path.resolve(options.root);
   const dataset = options.manifestPath
     ? await readManifest({ ...options, root }, options.manifestPath)
-    : await readDataset(options.kind, root, options.datasetOptions);
+    : await readDataset(
+        options.kind,
+        root,
+        options.allowOutsideRoot ? allowPathsOutsideRoot(options.kind, options.datasetOptions ?? {}, '--allow-outside-root') : options.datasetOptions,
+      );
   const samples: DatasetSample[] = selectSamples(dataset, {
     split: options.manifestPath ? 'all' : SPLIT_WITH_GROUND_TRUTH,
     shots: options.shots,
