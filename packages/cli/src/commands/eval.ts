@@ -22,7 +22,7 @@ for medical ones; masks resized nearest-neighbour to the model's image size). Wr
   <out>/classes/<class>.json  each class as it finishes (what --resume continues from)
   <out>/gallery/<class>/*.png the highest- and lowest-scored images with their heatmaps
   (<class> is the class name when it is only letters, digits, "_", "-", "."; any other name is
-  escaped and given a hash suffix, "a b" → "a_b~1c0e…", so no two classes share files)
+  escaped and given a hash suffix, "a b" → "a_b~c868…", so no two classes share files)
 Masks of another size than their image, or all zero for an anomalous image, are warned about
 (on stderr, as \`aaclip datasets check --decode\` lists them) and used as they are.
 

@@ -35,7 +35,7 @@ Model:
   --model-config <json>     open_clip model config
   --weights <file>          open_clip weights (.safetensors; PyTorch .pth/.bin read without executing code)
   --vocab <file>            CLIP BPE vocabulary
-  --image-size <n>          input size in pixels (default 518)
+  --image-size <n>          input size in pixels (default 518, at most 4096)
   --init-adapters <file>    start from these adapters (.safetensors or the reference's .pth; repeatable);
                             a stage absent from them starts Xavier-uniform (seeded)
 Training (defaults: the reference's):
