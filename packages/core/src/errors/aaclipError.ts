@@ -80,23 +80,77 @@ export function oneLineText(text: string, maxLength: number): string {
 }
 
 /**
+ * What kind of failure an AaclipError is, for a program that handles it (an HTTP service maps it
+ * to a status with AACLIP_ERROR_HTTP_STATUS):
+ * - `bad-input`: the input (a file, a field, a flag, an argument) is malformed or out of range → 400.
+ * - `unsupported`: the input is well formed but asks for something this version does not do (a
+ *   legacy file format, an option value not implemented, a device a backend does not offer) → 422.
+ * - `not-found`: a named thing is not there (a file, a tensor, a backend, a class) → 404.
+ * - `too-large`: the input is past a size limit (bytes, pixels, tokens, elements) → 413.
+ * - `unavailable`: the input is fine but the machine cannot run it now (no backend or device
+ *   starts) → 503.
+ * - `internal`: a fault in aaclip or in how it is called (a TypeError, a ReferenceError) → 500.
+ */
+export type AaclipErrorCode = 'bad-input' | 'unsupported' | 'not-found' | 'too-large' | 'unavailable' | 'internal';
+
+/** Every AaclipErrorCode, in the order of the list above. */
+export const AACLIP_ERROR_CODES: readonly AaclipErrorCode[] = ['bad-input', 'unsupported', 'not-found', 'too-large', 'unavailable', 'internal'];
+
+/** The HTTP status an HTTP service answers each code with: 4xx for the caller's input, 5xx for the server. */
+export const AACLIP_ERROR_HTTP_STATUS: Readonly<Record<AaclipErrorCode, number>> = {
+  'bad-input': 400,
+  unsupported: 422,
+  'not-found': 404,
+  'too-large': 413,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** The options of `new AaclipError(problem, source, options)`: ES2022's `cause`, and a `code`. */
+export interface AaclipErrorOptions extends ErrorOptions {
+  /** What kind of failure this is; omitted → 'bad-input'. */
+  readonly code?: AaclipErrorCode;
+}
+
+// A registered symbol, the same in every copy of @aaclip/core that one program loads, so that an
+// AaclipError made by one copy is an AaclipError to another (instanceof, isAaclipError).
+const AACLIP_ERROR_BRAND: unique symbol = Symbol.for('@aaclip/core:AaclipError');
+
+/**
  * The one error type the packages throw for bad input. `source` names the file (or flag, or
  * field) at fault, so the message a user sees is always "<source>: <problem>" on one line:
  * control characters in either part are escaped (a file name holding a newline stays on its
  * line) and each part is bounded (MAX_ERROR_SOURCE_LENGTH, MAX_ERROR_PROBLEM_LENGTH), so
  * `problem` and `source` hold what is shown, and `message === source + ': ' + problem`.
+ * `code` says what kind of failure it is (see AaclipErrorCode); `cause` keeps the error it came
+ * from, if any. `instanceof AaclipError` holds for an AaclipError of any copy of @aaclip/core.
  */
 export class AaclipError extends Error {
   override readonly name = 'AaclipError';
   readonly problem: string;
   readonly source?: string;
-  constructor(problem: string, source?: string) {
+  readonly code: AaclipErrorCode;
+  readonly [AACLIP_ERROR_BRAND] = true;
+  constructor(problem: string, source?: string, options: AaclipErrorOptions = {}) {
     const shownProblem = oneLineText(problem, MAX_ERROR_PROBLEM_LENGTH);
     const shownSource = source ? oneLineText(source, MAX_ERROR_SOURCE_LENGTH) : undefined;
-    super(shownSource ? `${shownSource}: ${shownProblem}` : shownProblem);
+    super(shownSource ? `${shownSource}: ${shownProblem}` : shownProblem, 'cause' in options ? { cause: options.cause } : undefined);
     this.problem = shownProblem;
     if (shownSource) this.source = shownSource;
+    this.code = options.code ?? 'bad-input';
   }
+
+  /** True for an AaclipError of this or any other copy of @aaclip/core (they share one brand). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // A subclass keeps the ordinary prototype check.
+    if (this !== AaclipError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return isAaclipError(value);
+  }
+}
+
+/** Whether `value` is an AaclipError, made by this or any other copy of @aaclip/core. */
+export function isAaclipError(value: unknown): value is AaclipError {
+  return typeof value === 'object' && value !== null && (value as { [AACLIP_ERROR_BRAND]?: unknown })[AACLIP_ERROR_BRAND] === true;
 }
 
 /** Re-throws any error as an AaclipError naming `source`, keeping an existing AaclipError's source. */
@@ -108,13 +162,40 @@ export function withSource<T>(source: string, fn: () => T): T {
   }
 }
 
+// Errors that only a fault in the code raises: reading a property of undefined, calling a
+// non-function, a name that is not defined. (A SyntaxError is JSON.parse refusing text — input;
+// a RangeError is most often a size read from input — input too.)
+const PROGRAMMING_FAULTS = new Set(['TypeError', 'ReferenceError', 'EvalError']);
+
+// Node's file-system error codes that say something about the input (a path) rather than the machine.
+const NOT_FOUND_SYSTEM_CODES = new Set(['ENOENT', 'ENOTDIR']);
+const TOO_LARGE_SYSTEM_CODES = new Set(['EFBIG', 'ERR_FS_FILE_TOO_LARGE']);
+
+/** The code of an AaclipError made from another error. */
+function codeOfForeignError(err: unknown): AaclipErrorCode {
+  if (!(err instanceof Error)) return 'bad-input';
+  const systemCode = (err as { code?: unknown }).code;
+  if (typeof systemCode === 'string') {
+    if (NOT_FOUND_SYSTEM_CODES.has(systemCode)) return 'not-found';
+    if (TOO_LARGE_SYSTEM_CODES.has(systemCode)) return 'too-large';
+  }
+  return PROGRAMMING_FAULTS.has(err.name) ? 'internal' : 'bad-input';
+}
+
 /**
- * Any error as an AaclipError naming `source` (an AaclipError that names one is kept). Another
- * error's whole message is kept, its line breaks escaped: Node's own messages quote the path, and
- * a path holding a newline must not cut the message short.
+ * Any error as an AaclipError naming `source` (an AaclipError that names one is kept; one that
+ * does not is made again with `source`, its code and cause kept). Another error becomes the
+ * `cause` of the AaclipError, whose code is 'internal' for a programming fault (TypeError,
+ * ReferenceError, EvalError), 'not-found' for a missing file (ENOENT, ENOTDIR), 'too-large' for a
+ * file past a size limit (EFBIG, ERR_FS_FILE_TOO_LARGE) and 'bad-input' otherwise. Its whole
+ * message is kept, line breaks escaped: Node's own messages quote the path, and a path holding a
+ * newline must not cut the message short.
  */
 export function asAaclipError(err: unknown, source: string): AaclipError {
-  if (err instanceof AaclipError) return err.source ? err : new AaclipError(err.problem, source);
+  if (isAaclipError(err)) {
+    if (err.source) return err;
+    return new AaclipError(err.problem, source, 'cause' in err ? { code: err.code, cause: err.cause } : { code: err.code });
+  }
   const problem = err instanceof Error ? err.message : String(err);
-  return new AaclipError(problem, source);
+  return new AaclipError(problem, source, { code: codeOfForeignError(err), cause: err });
 }
