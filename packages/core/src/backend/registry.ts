@@ -1,7 +1,8 @@
 import { AaclipError } from '../errors/aaclipError.js';
 import type { Backend } from './backend.js';
 
-type BackendFactory = () => Backend | Promise<Backend>;
+/** Makes the backend a registration stands for; called once, on first use. */
+export type BackendFactory = () => Backend | Promise<Backend>;
 
 interface Registration {
   readonly factory: BackendFactory;
@@ -9,30 +10,50 @@ interface Registration {
   instance?: Promise<Backend>;
 }
 
-const registrations = new Map<string, Registration>();
+// One registry per program, even when it loads two copies of @aaclip/core (a linked one and one
+// from a tarball): the map lives on globalThis under a registered symbol, so every copy finds the
+// same one. The version in the key changes if Registration ever changes shape.
+const REGISTRY_KEY = Symbol.for('@aaclip/core:backend-registry@1');
+
+function registrations(): Map<string, Registration> {
+  const holder = globalThis as { [REGISTRY_KEY]?: Map<string, Registration> };
+  holder[REGISTRY_KEY] ??= new Map<string, Registration>();
+  return holder[REGISTRY_KEY];
+}
 
 /**
  * Makes a backend available by name. Higher priority is tried first when the caller names no
- * backend. Registering a name again replaces the earlier factory.
+ * backend. Registering a name again with the same factory changes nothing (a backend package
+ * imported twice); with another factory it is an error — call unregisterBackend first to replace it.
  */
 export function registerBackend(name: string, factory: BackendFactory, priority = 0): void {
-  registrations.set(name, { factory, priority });
+  const existing = registrations().get(name);
+  if (existing) {
+    if (existing.factory === factory) return;
+    throw new AaclipError(
+      `a backend named "${name}" is already registered with another factory (unregisterBackend("${name}") first to replace it; two installed copies of one backend package also do this)`,
+      'registerBackend',
+    );
+  }
+  registrations().set(name, { factory, priority });
 }
 
+/** Forgets a backend (a backend made already stays usable by whoever holds it). */
 export function unregisterBackend(name: string): void {
-  registrations.delete(name);
+  registrations().delete(name);
 }
 
 /** Registered backend names, highest priority first. */
 export function listBackends(): string[] {
-  return [...registrations.entries()].sort((a, b) => b[1].priority - a[1].priority).map(([name]) => name);
+  return [...registrations().entries()].sort((a, b) => b[1].priority - a[1].priority).map(([name]) => name);
 }
 
+/** The backend registered as `name`, made by its factory on first use. */
 export async function getBackend(name: string): Promise<Backend> {
-  const registration = registrations.get(name);
+  const registration = registrations().get(name);
   if (!registration) {
     const known = listBackends();
-    throw new AaclipError(`unknown backend "${name}" (registered: ${known.length ? known.join(', ') : 'none'})`);
+    throw new AaclipError(`unknown backend "${name}" (registered: ${known.length ? known.join(', ') : 'none'})`, undefined, { code: 'not-found' });
   }
   registration.instance ??= Promise.resolve().then(registration.factory);
   return registration.instance;
@@ -52,11 +73,14 @@ export interface ResolveRequest {
 
 /**
  * Finds the first backend/device pair whose `init` succeeds. When none does, one error lists every
- * pair that was tried and why it failed.
+ * pair that was tried and why it failed (code 'unavailable'; 'unsupported' when the named backend
+ * does not offer the named device; 'not-found' for an unknown backend name).
  */
 export async function resolveBackend(request: ResolveRequest = {}): Promise<ResolvedBackend> {
   const names = request.backend ? [request.backend] : listBackends();
-  if (names.length === 0) throw new AaclipError('no backend is registered (import @aaclip/backend-node or @aaclip/backend-web)');
+  if (names.length === 0) {
+    throw new AaclipError('no backend is registered (import @aaclip/backend-node or @aaclip/backend-web)', undefined, { code: 'unavailable' });
+  }
   const failures: string[] = [];
   for (const name of names) {
     let backend: Backend;
@@ -70,7 +94,9 @@ export async function resolveBackend(request: ResolveRequest = {}): Promise<Reso
     const devices = request.device ? [request.device] : backend.devices;
     for (const device of devices) {
       if (!backend.devices.includes(device)) {
-        failures.push(`${name}/${device}: not a device of this backend (devices: ${backend.devices.join(', ')})`);
+        const why = `${name}/${device}: not a device of this backend (devices: ${backend.devices.join(', ')})`;
+        if (request.backend) throw new AaclipError(why, undefined, { code: 'unsupported' });
+        failures.push(why);
         continue;
       }
       try {
@@ -81,7 +107,7 @@ export async function resolveBackend(request: ResolveRequest = {}): Promise<Reso
       }
     }
   }
-  throw new AaclipError(`no backend could start: ${failures.join('; ')}`);
+  throw new AaclipError(`no backend could start: ${failures.join('; ')}`, undefined, { code: 'unavailable' });
 }
 
 function errorText(err: unknown): string {
