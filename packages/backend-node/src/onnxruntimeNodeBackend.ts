@@ -20,7 +20,7 @@ import { fromOrtTensor, toOrtTensor } from './tensorConversion.js';
 /** How a CUDA user installs onnxruntime-node's CUDA provider (skipped by default, see README). */
 export const CUDA_INSTALL_HINT =
   'the CUDA execution provider of onnxruntime-node is not installed; with CUDA 12 and network access run ' +
-  '`npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12 --allow-scripts=onnxruntime-node`';
+  '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js` in the project root';
 
 const DEVICES = ['cuda', 'cpu', 'webgpu'] as const;
 
