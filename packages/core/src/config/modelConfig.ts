@@ -80,7 +80,21 @@ const OPENAI_CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
 
 const channelTriple = z.tuple([z.number(), z.number(), z.number()]);
 
-export const PreprocessConfig = z.object({
+/**
+ * open_clip's `preprocess_cfg`: how an image becomes the model input. Every key either changes
+ * preprocessing as documented here or is refused naming it (unknown keys are refused too):
+ * - `mean`, `std`: per-channel normalisation, (x / 255 − mean) / std (std > 0);
+ * - `interpolation`: the resampling filter, Pillow's: 'bicubic' (default, what the reference
+ *   uses), 'bilinear' (both antialiased when shrinking) or 'nearest';
+ * - `resize_mode`: 'squash' (default, the reference: S×S, the aspect ratio is not kept),
+ *   'shortest' (open_clip / torchvision: the short side to S keeping the ratio, then a centre
+ *   crop to S×S) or 'longest' (the long side to S keeping the ratio, then padded to S×S centred);
+ * - `fill_color`: the 0..255 grey the 'longest' padding is filled with (default 0, open_clip's);
+ * - `mode`: only 'RGB' (every image is converted to RGB as PIL's convert('RGB') does);
+ * - `size`: the model's native input side (open_clip's); informational only — a non-square pair is
+ *   refused, and the run size is `AaclipSettings.imageSize` (the reference runs 336-pixel CLIP at 518).
+ */
+export const PreprocessConfig = z.strictObject({
   mean: channelTriple.default([...OPENAI_CLIP_MEAN]),
   std: channelTriple
     .refine((s) => s.every((v) => v > 0), { message: 'every std must be positive' })
@@ -88,6 +102,12 @@ export const PreprocessConfig = z.object({
   interpolation: z.enum(['bicubic', 'bilinear', 'nearest']).default('bicubic'),
   // The reference resizes to S×S without keeping the aspect ratio ("squash").
   resize_mode: z.enum(['squash', 'shortest', 'longest']).default('squash'),
+  fill_color: z.number().int().min(0).max(255).optional(),
+  mode: z.literal('RGB', { error: (issue) => `${JSON.stringify(issue.input)} is not supported (only "RGB")` }).optional(),
+  size: z
+    .union([sizeUpTo(MAX_IMAGE_SIZE, 'pixels'), z.tuple([sizeUpTo(MAX_IMAGE_SIZE, 'pixels'), sizeUpTo(MAX_IMAGE_SIZE, 'pixels')])])
+    .refine((v) => typeof v === 'number' || v[0] === v[1], { message: 'only square inputs are supported' })
+    .optional(),
 });
 export type PreprocessConfig = z.infer<typeof PreprocessConfig>;
 

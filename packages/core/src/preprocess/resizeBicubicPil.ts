@@ -1,12 +1,15 @@
 import { AaclipError } from '../errors/aaclipError.js';
-import { antialiasedBicubicWeights, type ResampleWeights } from '../resample/antialiasedResize.js';
+import { antialiasedWeights, type ResampleFilter, type ResampleWeights } from '../resample/antialiasedResize.js';
+import { pillowNearestIndices } from './resizeNearestPil.js';
 import { checkRgb8Image, type Rgb8Image } from './rgb8Image.js';
 
 /**
- * Pillow's `Image.resize((outW, outH), Image.BICUBIC)` on an 8-bit RGB image, bit for bit: Pillow's
- * 8-bit path runs the antialiased bicubic filter (a = −0.5) in fixed point, rounds to 0..255 after
- * each of its two passes, does the horizontal pass first (only over the source rows the vertical
- * pass reads) and skips a pass whose axis keeps its size. Same size → an exact copy.
+ * Pillow's `Image.resize((outW, outH), filter)` on an 8-bit RGB image, bit for bit. BICUBIC and
+ * BILINEAR: Pillow's 8-bit path runs the antialiased filter (bicubic a = −0.5, or the triangle) in
+ * fixed point, rounds to 0..255 after each of its two passes, does the horizontal pass first (only
+ * over the source rows the vertical pass reads) and skips a pass whose axis keeps its size.
+ * NEAREST picks one source pixel per output pixel as Pillow's affine scaler does. Same size → an
+ * exact copy.
  */
 
 /** Fixed-point fraction bits of Pillow's 8-bit resampler: 32 − 8 − 2. */
@@ -86,7 +89,32 @@ function resizeVertical(src: Uint8Array, width: number, rowOffset: number, table
   return dst;
 }
 
+/** Pillow's resampling filters on 8-bit RGB: the antialiased ones, and NEAREST. */
+export type PilResizeFilter = ResampleFilter | 'nearest';
+
+/** `Image.resize((outW, outH), Image.BICUBIC)`: what the reference does to every input image. */
 export function resizeBicubicPil(rgb: Rgb8Image, outW: number, outH: number, source = 'image'): Rgb8Image {
+  return resizeRgb8Pil(rgb, outW, outH, 'bicubic', source);
+}
+
+/** NEAREST: each output pixel copies the source pixel at Pillow's sampling position (see pillowNearestIndices). */
+function resizeNearest(rgb: Rgb8Image, outW: number, outH: number): Rgb8Image {
+  const columns = pillowNearestIndices(rgb.width, outW);
+  const rows = pillowNearestIndices(rgb.height, outH);
+  const data = new Uint8Array(outW * outH * 3);
+  for (let y = 0, d = 0; y < outH; y++) {
+    const row = rows[y]! * rgb.width;
+    for (let x = 0; x < outW; x++, d += 3) {
+      const s = (row + columns[x]!) * 3;
+      data[d] = rgb.data[s]!;
+      data[d + 1] = rgb.data[s + 1]!;
+      data[d + 2] = rgb.data[s + 2]!;
+    }
+  }
+  return { width: outW, height: outH, data };
+}
+
+export function resizeRgb8Pil(rgb: Rgb8Image, outW: number, outH: number, filter: PilResizeFilter, source = 'image'): Rgb8Image {
   checkRgb8Image(rgb, source);
   if (!Number.isInteger(outW) || outW < 1 || !Number.isInteger(outH) || outH < 1) {
     throw new AaclipError(`resize target ${outW}×${outH} is not a positive integer size`, source);
@@ -95,8 +123,9 @@ export function resizeBicubicPil(rgb: Rgb8Image, outW: number, outH: number, sou
   const needH = outW !== inW;
   const needV = outH !== inH;
   if (!needH && !needV) return { width: inW, height: inH, data: rgb.data.slice() };
+  if (filter === 'nearest') return resizeNearest(rgb, outW, outH);
 
-  const vTable = needV ? antialiasedBicubicWeights(inH, outH) : undefined;
+  const vTable = needV ? antialiasedWeights(inH, outH, filter) : undefined;
   let data = rgb.data;
   let rowOffset = 0;
   if (needH) {
@@ -107,7 +136,7 @@ export function resizeBicubicPil(rgb: Rgb8Image, outW: number, outH: number, sou
       firstRow = vTable.starts[0]!;
       rows = vTable.starts[outH - 1]! + vTable.sizes[outH - 1]! - firstRow;
     }
-    data = resizeHorizontal(data, inW, firstRow, rows, antialiasedBicubicWeights(inW, outW));
+    data = resizeHorizontal(data, inW, firstRow, rows, antialiasedWeights(inW, outW, filter));
     rowOffset = firstRow;
   }
   if (vTable) data = resizeVertical(data, outW, rowOffset, vTable);

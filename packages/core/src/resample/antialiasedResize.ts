@@ -41,13 +41,36 @@ function checkSize(value: number, field: string): void {
   }
 }
 
+/** Triangle (tent) kernel, support 1: Pillow's BILINEAR filter. */
+export function bilinearKernel(x: number): number {
+  const t = x < 0 ? -x : x;
+  return t < 1 ? 1 - t : 0;
+}
+
+/** The antialiasing filters Pillow's resampler (and PyTorch's antialiased interpolate) offer. */
+export type ResampleFilter = 'bicubic' | 'bilinear';
+
+const FILTERS: Readonly<Record<ResampleFilter, { readonly kernel: (x: number) => number; readonly support: number }>> = {
+  bicubic: { kernel: bicubicKernel, support: 2 },
+  bilinear: { kernel: bilinearKernel, support: 1 },
+};
+
 /** Weight table for resampling one axis from `inSize` to `outSize` samples (computed in float64, as Pillow). */
 export function antialiasedBicubicWeights(inSize: number, outSize: number): ResampleWeights {
+  return antialiasedWeights(inSize, outSize, 'bicubic');
+}
+
+/**
+ * Weight table for one axis with `filter` (Pillow's precompute_coeffs): the filter is stretched by
+ * max(in / out, 1) when downsampling, so every input sample contributes (antialiasing).
+ */
+export function antialiasedWeights(inSize: number, outSize: number, filter: ResampleFilter): ResampleWeights {
   checkSize(inSize, 'resample input size');
   checkSize(outSize, 'resample output size');
+  const { kernel, support: filterSupport } = FILTERS[filter];
   const scale = inSize / outSize;
   const filterScale = scale < 1 ? 1 : scale;
-  const support = 2 * filterScale;
+  const support = filterSupport * filterScale;
   const invFilterScale = 1 / filterScale;
   const taps = Math.ceil(support) * 2 + 1;
   const starts = new Int32Array(outSize);
@@ -62,7 +85,7 @@ export function antialiasedBicubicWeights(inSize: number, outSize: number): Resa
     const row = i * taps;
     let total = 0;
     for (let k = 0; k < count; k++) {
-      const w = bicubicKernel((lo + k - center + 0.5) * invFilterScale);
+      const w = kernel((lo + k - center + 0.5) * invFilterScale);
       weights[row + k] = w;
       total += w;
     }
