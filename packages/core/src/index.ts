@@ -54,5 +54,4 @@ export * from './training/optim/adam.js';
 export * from './training/optim/multiStepLr.js';
 export * from './preprocess/resizeNearestPil.js';
 export * from './config/sizeLimits.js';
-export * from './io/fileIo.js';
 export * from './preprocess/fitToSquare.js';
