@@ -49,5 +49,10 @@ describe('the fuzz harness', () => {
     expect([...applyMutation(base, { kind: 'copy', from: 0, to: 2, length: 3 })]).toEqual([1, 2, 1, 2]);
     expect([...applyMutation(base, { kind: 'field', at: 1, width: 2, value: 0xfffen })]).toEqual([1, 0xfe, 0xff, 4]);
     expect([...base]).toEqual([1, 2, 3, 4]);
+    const buffer = Buffer.from([1, 2, 3, 4]);
+    for (const kind of ['flip', 'copy', 'field'] as const) {
+      applyMutation(buffer, { kind, at: 0, from: 1, to: 0, length: 2, mask: 1, width: 1, value: 9n });
+    }
+    expect([...buffer]).toEqual([1, 2, 3, 4]);
   });
 });
