@@ -104,8 +104,10 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
   };
   const take = (n: number): Uint8Array => bytes.subarray(need(n), pos);
   const text = (n: number): string => {
+    // Taken outside the try: a string cut short is "truncated", not "not UTF-8" at a negative byte.
+    const raw = take(n);
     try {
-      return decoder.decode(take(n));
+      return decoder.decode(raw);
     } catch {
       return fail(`string at byte ${pos - n} is not UTF-8`);
     }

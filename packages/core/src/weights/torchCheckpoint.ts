@@ -274,11 +274,14 @@ export async function readTorchCheckpoint(bytes: Uint8Array, source: string): Pr
   const storageBytes = new Map<string, Uint8Array>();
   for (const [key, needed] of storageNeeds) storageBytes.set(key, await zip.read(`${prefix}data/${key}`, needed));
   const storages = new Map<string, Tensor['data']>();
-  const storageData = ({ key, dtype, length }: StorageRef): Tensor['data'] => {
+  const storageData = ({ key, dtype }: StorageRef): Tensor['data'] => {
     const cacheKey = `${key}:${dtype}`;
     let data = storages.get(cacheKey);
     if (!data) {
       const raw = storageBytes.get(key)!;
+      // The longest length any reference declared (references of one key may disagree): each view
+      // was checked against its own reference's length, so every view fits in this one.
+      const length = Math.floor(storageNeeds.get(key)! / DTYPE_ITEM_SIZE[dtype]);
       const byteLength = length * DTYPE_ITEM_SIZE[dtype];
       // An inflated storage is fresh memory nobody else holds: view it when aligned. A stored one lies
       // in the caller's file bytes and is copied, as before.
