@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readSafetensors, writeSafetensors, type TensorMap } from '@aaclip/core';
 import { aaclip } from './runCli.js';
+import { detectLimits } from '../src/commands/detect.js';
 import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
 
 // A hook called after each image decode, so a test can remove an image between scoring and heatmap.
@@ -234,7 +235,7 @@ describe('names', () => {
 });
 
 describe('failures after scoring', () => {
-  it('an image removed between scoring and its heatmap is listed; scores, maps and the other heatmaps are written', async () => {
+  it('past the kept-pixel budget, an image removed between scoring and its heatmap is listed; scores, maps and the other heatmaps are written', async () => {
     const dir = freshDir('vanishing');
     await mkdir(dir);
     const doomed = path.join(dir, 'doomed.png');
@@ -243,11 +244,15 @@ describe('failures after scoring', () => {
     decodeHook.after = async (file) => {
       if (file === doomed) await unlink(doomed);
     };
+    // With no pixels kept, every heatmap decodes its image again: the doomed one is gone by then.
+    const budget = detectLimits.keptPixelBytes;
+    detectLimits.keptPixelBytes = 0;
     let r: Awaited<ReturnType<typeof aaclip>>;
     try {
       r = await timed('detect', ...MODEL_FLAGS, '--out', out, doomed, GOOD);
     } finally {
       decodeHook.after = null;
+      detectLimits.keptPixelBytes = budget;
     }
     expect(r.code).toBe(1);
     const failed = failureLines(r.stderr);
@@ -256,6 +261,23 @@ describe('failures after scoring', () => {
     expect((await readScores(out)).map((s) => s.image)).toEqual([doomed, GOOD]);
     expect([...(await readMaps(out)).keys()]).toEqual([doomed, GOOD]);
     expect((await readdir(out)).sort()).toEqual(['img2.png', 'maps.safetensors', 'scores.json']);
+  });
+
+  it('a heatmap that cannot be written (its name taken by a folder) is listed; scores, maps and the other heatmaps are written', async () => {
+    const dir = freshDir('blocked');
+    await mkdir(dir);
+    const blocked = path.join(dir, 'blocked.png');
+    await copyFile(GOOD, blocked);
+    const out = freshDir('blocked-out');
+    await mkdir(path.join(out, 'blocked.png'), { recursive: true });
+    const r = await timed('detect', ...MODEL_FLAGS, '--out', out, blocked, GOOD);
+    expect(r.code).toBe(1);
+    const failed = failureLines(r.stderr);
+    expect(failed).toEqual([expect.stringContaining(blocked)]);
+    expect(failed[0]).toContain('heatmap not written');
+    expect((await readScores(out)).map((s) => s.image)).toEqual([blocked, GOOD]);
+    expect([...(await readMaps(out)).keys()]).toEqual([blocked, GOOD]);
+    expect((await readdir(out)).sort()).toEqual(['blocked.png', 'img2.png', 'maps.safetensors', 'scores.json']);
   });
 
   it('weights that make the score non-finite: the image is listed, no NaN is written, exit 1', async () => {

@@ -52,3 +52,4 @@ export * from './training/optim/multiStepLr.js';
 export * from './preprocess/resizeNearestPil.js';
 export * from './config/sizeLimits.js';
 export * from './preprocess/fitToSquare.js';
+export * from './io/fileIo.js';

@@ -4,19 +4,21 @@ import { open, stat } from 'node:fs/promises';
 import { AaclipError } from '@aaclip/core';
 
 /** What a file is read as; each kind has its own size limit. */
-export type InputFileKind = 'image' | 'model config' | 'weights' | 'vocabulary';
+export type InputFileKind = 'image' | 'model config' | 'weights' | 'vocabulary' | 'data';
 
 const MiB = 1024 * 1024;
 
 /**
- * Largest file accepted of each kind, in bytes. Weights are bounded only by what one Node
- * buffer can hold (ViT-L-14-336 in float32 is 1.7 GB); the others far above any real file.
+ * Largest file accepted of each kind, in bytes. Weights and data (a file of no known kind, as
+ * `nodeFileIo.readFile` reads it) are bounded only by what one Node buffer can hold (ViT-L-14-336
+ * in float32 is 1.7 GB); the others far above any real file.
  */
 export const MAX_FILE_BYTES: Readonly<Record<InputFileKind, number>> = {
   image: 1024 * MiB,
   'model config': 16 * MiB,
   weights: bufferConstants.MAX_LENGTH,
   vocabulary: 64 * MiB,
+  data: bufferConstants.MAX_LENGTH,
 };
 
 // O_NONBLOCK: opening a FIFO that turned up after the stat returns at once instead of waiting

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { AaclipError, writeSafetensors, type Detection, type TensorMap } from '@aaclip/core';
+import { AaclipError, toRgb8, writeSafetensors, type AnomalyDetector, type Detection, type RawImage, type Rgb8Image, type TensorMap } from '@aaclip/core';
 import { decodeImageFile, writeFileAtomic } from '@aaclip/backend-node';
 import type { Command } from './command.js';
 import { MODEL_OPTION_SPECS, MODEL_OPTIONS_HELP, resolveModelOptions } from '../options/modelOptions.js';
@@ -9,10 +9,16 @@ import { createProgress } from '../output/progress.js';
 import { startDetector } from '../options/startDetector.js';
 import { renderOverlayPng } from '../output/heatmapPng.js';
 import { distinctInputs, heatmapNames, mapKey } from '../output/detectOutputNames.js';
+import { expandImageInputs } from '../input/expandImageInputs.js';
+import { IMAGE_EXTENSIONS } from '@aaclip/datasets';
 
-const USAGE = `Usage: aaclip detect [model options] [--class-name <text>] --out <dir> <image...>
+const USAGE = `Usage: aaclip detect [model options] [--class-name <text>] --out <dir> <image|folder|pattern...>
 
-Scores each image for anomalies with AA-CLIP and writes:
+Scores each image for anomalies with AA-CLIP. Inputs are image files, folders (their image files
+${IMAGE_EXTENSIONS.join(' ')} at any depth, hidden entries and --out left out) and quoted patterns
+("photos/*.png", "data/**/test/*.jp?g", "[ab]?.png": * ? [set] [!set], ** for any folders),
+expanded in natural order. Each image is decoded once; --batch-size images go through the model together.
+Writes:
   <out>/scores.json        [{"image", "image_score", "pixel_max"}, ...] for the images that were scored
   <out>/maps.safetensors   one F32 [S,S] fused anomaly map per image, keyed by the path as given
                            (an image given as "__metadata__", a name safetensors reserves, is keyed "./__metadata__")
@@ -20,7 +26,8 @@ Scores each image for anomalies with AA-CLIP and writes:
                            "<name>-2.png", … when images share a name; long names are shortened to fit
 --out is checked before the model is read: a file, a folder that cannot be written, or a folder that
 holds any of the images (their heatmaps could replace them) is refused.
-An image given twice is scored once. Images that cannot be read (missing, corrupt, not a regular file)
+An image given twice is scored once. A folder or pattern that gives no image is listed as a failure, as
+is a special file (FIFO, device) it turns up, which is never opened. Images that cannot be read (missing, corrupt, not a regular file)
 or whose score is not a finite number are listed on stderr, the others are still scored, and the exit
 code is 1; so is it when a heatmap cannot be written — that image is listed and keeps its score and map.
 
@@ -31,12 +38,65 @@ ${MODEL_OPTIONS_HELP}
 
 Examples:
   aaclip detect --model ./ViT-L-14-336-aaclip --class-name "dark bottle" --out results img1.png img2.png
-  aaclip detect --model ./ViT-L-14-336 --zero-shot surgery --class-name "dark bottle" --out results img1.png`;
+  aaclip detect --model ./ViT-L-14-336 --zero-shot surgery --class-name "dark bottle" --out results img1.png
+  aaclip detect --model ./ViT-L-14-336-aaclip --batch-size 8 --out results ./bottles "more/*.jpg"`;
+
+/**
+ * How many bytes of decoded 8-bit RGB pixels a run keeps between scoring and writing heatmaps, so
+ * that each image is decoded once; images past it are decoded again for their heatmaps, which keeps
+ * memory bounded on runs over large folders. A setting object so that tests can lower it.
+ */
+export const detectLimits = { keptPixelBytes: 512 * 1024 * 1024 };
+
+interface DecodedImage {
+  readonly image: string;
+  readonly heatmapName: string;
+  readonly pixels: RawImage;
+}
 
 interface ScoredImage {
   readonly image: string;
   readonly detection: Detection;
   readonly heatmapName: string;
+  /** The decoded pixels kept for the heatmap, or null once written or when past the budget. */
+  pixels: RawImage | null;
+}
+
+const rgbImage = ({ width, height, data }: Rgb8Image): RawImage => ({ width, height, channels: 3, bitDepth: 8, data });
+
+/**
+ * Scores a batch of decoded images in one detector call (the detector runs them through the
+ * vision model --batch-size at a time). Should the batch fail as a whole with an AaclipError,
+ * its images are scored one by one so that the failure is put on the image it belongs to.
+ */
+async function scoreBatch(
+  detector: AnomalyDetector,
+  batch: readonly DecodedImage[],
+  className: string,
+  failures: string[],
+): Promise<{ decoded: DecodedImage; detection: Detection }[]> {
+  if (batch.length === 0) return [];
+  try {
+    const detections = await detector.detect(batch.map((d) => d.pixels), className);
+    return batch.map((decoded, i) => ({ decoded, detection: detections[i]! }));
+  } catch (err) {
+    if (!(err instanceof AaclipError)) throw err;
+    if (batch.length === 1) {
+      failures.push(describeFailure(batch[0]!.image, err));
+      return [];
+    }
+    const results: { decoded: DecodedImage; detection: Detection }[] = [];
+    for (const decoded of batch) results.push(...(await scoreBatch(detector, [decoded], className, failures)));
+    return results;
+  }
+}
+
+/** Lists the failures on stderr; the exit code: 1 when there were any. */
+function reportFailures(failures: readonly string[], inputCount: number): number {
+  if (failures.length === 0) return 0;
+  console.error(`aaclip detect: ${failures.length} of ${inputCount} images failed:`);
+  for (const f of failures) console.error(`  ${f}`);
+  return 1;
 }
 
 /** Failures that concern one image (its file, or writing its heatmap) rather than the whole run. */
@@ -71,9 +131,13 @@ export const detectCommand: Command = {
       options: { ...MODEL_OPTION_SPECS, 'class-name': { type: 'string' }, out: { type: 'string' } },
     });
     if (!values.out) throw new AaclipError('is required', '--out');
-    if (positionals.length === 0) throw new AaclipError('no images given (usage: aaclip detect [options] --out <dir> <image...>)');
+    if (positionals.length === 0) throw new AaclipError('no images given (usage: aaclip detect [options] --out <dir> <image|folder|pattern...>)');
     const outDir = values.out;
-    const { unique: images, repeated } = distinctInputs(positionals);
+    const expanded = await expandImageInputs(positionals, { exclude: outDir });
+    const { unique: images, repeated } = distinctInputs(expanded.images);
+    const failures: string[] = [...expanded.failures];
+    const inputCount = images.length + failures.length;
+    if (images.length === 0) return reportFailures(failures, inputCount);
     await checkOutFolder(outDir, images);
     const className = values['class-name'] ?? 'object';
     const choice = await resolveModelOptions(values);
@@ -82,20 +146,33 @@ export const detectCommand: Command = {
     const detector = await startDetector(choice, progress);
     const names = heatmapNames(images);
     const scored: ScoredImage[] = [];
-    const failures: string[] = [];
+    const kept = { bytes: 0 };
+    const batchSize = choice.batchSize ?? 1;
     try {
       progress.status(`backend ${detector.backend.name}/${detector.device}`);
-      for (const [i, image] of images.entries()) {
-        progress.update(i, images.length, image);
-        try {
-          const raw = await decodeImageFile(image);
-          const [detection] = await detector.detect([raw], className);
-          const problem = nonFiniteResult(detection!);
-          if (problem) failures.push(new AaclipError(problem, image).message);
-          else scored.push({ image, detection: detection!, heatmapName: names[i]! });
-        } catch (err) {
-          if (!(err instanceof AaclipError)) throw err;
-          failures.push(describeFailure(image, err));
+      for (let start = 0; start < images.length; start += batchSize) {
+        const batch: DecodedImage[] = [];
+        for (let i = start; i < Math.min(start + batchSize, images.length); i++) {
+          const image = images[i]!;
+          progress.update(i, images.length, image);
+          try {
+            batch.push({ image, heatmapName: names[i]!, pixels: rgbImage(toRgb8(await decodeImageFile(image), image)) });
+          } catch (err) {
+            if (!(err instanceof AaclipError)) throw err;
+            failures.push(describeFailure(image, err));
+          }
+        }
+        for (const { decoded, detection } of await scoreBatch(detector, batch, className, failures)) {
+          const problem = nonFiniteResult(detection);
+          if (problem) {
+            failures.push(new AaclipError(problem, decoded.image).message);
+            continue;
+          }
+          // Kept for its heatmap (decoded once) while the run's kept pixels fit the budget.
+          const size = decoded.pixels.data.byteLength;
+          const keep = kept.bytes + size <= detectLimits.keptPixelBytes;
+          if (keep) kept.bytes += size;
+          scored.push({ image: decoded.image, heatmapName: decoded.heatmapName, detection, pixels: keep ? decoded.pixels : null });
         }
       }
       progress.update(images.length, images.length, '');
@@ -114,11 +191,13 @@ export const detectCommand: Command = {
           if (v > hi) hi = v;
         }
       }
-      for (const { image, detection, heatmapName } of scored) {
-        // The image is read again (not kept from scoring, to keep memory flat); it may be gone by now.
+      for (const entry of scored) {
+        const { image, detection, heatmapName } = entry;
         try {
-          const raw = await decodeImageFile(image);
-          await writeFileAtomic(path.join(outDir, heatmapName), await renderOverlayPng(raw, detection, { min: lo, max: hi }));
+          // Past the memory budget the image is read again; it may be gone by now.
+          const pixels = entry.pixels ?? (await decodeImageFile(image));
+          entry.pixels = null;
+          await writeFileAtomic(path.join(outDir, heatmapName), await renderOverlayPng(pixels, detection, { min: lo, max: hi }));
         } catch (err) {
           if (!isPerImageFailure(err)) throw err;
           failures.push(describeFailure(image, err, 'heatmap not written (its score and map are): '));
@@ -135,11 +214,6 @@ export const detectCommand: Command = {
     for (const { image, detection } of scored) {
       console.log(`${image}\timage_score=${detection.imageScore.toFixed(6)}\tpixel_max=${detection.pixelMax.toFixed(4)}`);
     }
-    if (failures.length > 0) {
-      console.error(`aaclip detect: ${failures.length} of ${images.length} images failed:`);
-      for (const f of failures) console.error(`  ${f}`);
-      return 1;
-    }
-    return 0;
+    return reportFailures(failures, inputCount);
   },
 };

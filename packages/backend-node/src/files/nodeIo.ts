@@ -1,0 +1,24 @@
+// `@aaclip/backend-node/node-io`: the Node implementations of the I/O core describes (FileIo) and
+// the model-file readers, with no side effect. Unlike the package's main entry it registers no
+// backend and never loads onnxruntime-node, so packages that only read and write files
+// (@aaclip/datasets, @aaclip/eval) import this entry and stay free of a runtime.
+import type { FileIo } from '@aaclip/core';
+import { decodeImageFile } from '../decodeImage.js';
+import { readRegularFile } from './readRegularFile.js';
+import { writeFileAtomic } from './writeFileAtomic.js';
+
+export { decodeImageFile, decodeImageBytes, MAX_IMAGE_PIXELS } from '../decodeImage.js';
+export { writeFileAtomic } from './writeFileAtomic.js';
+export { readRegularFile, MAX_FILE_BYTES, type InputFileKind } from './readRegularFile.js';
+export { findModelFiles, loadModelFiles, loadTokenizer, readModelConfig, readWeightsFile, MODEL_DIR_FILES, type ModelFiles } from './loadModelFiles.js';
+export { MAX_FILE_NAME_BYTES, utf8Prefix } from './fileNames.js';
+
+/**
+ * Node's file I/O: images decoded with sharp (BMP by hand), regular files only (no FIFO, device or
+ * folder), files written through a temporary file and a rename.
+ */
+export const nodeFileIo: FileIo = {
+  decodeImage: decodeImageFile,
+  readFile: (file) => readRegularFile(file, 'data'),
+  writeFileAtomic,
+};
