@@ -20,4 +20,22 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'os', 'sharp', 'onnxruntime-node'] }],
     },
   },
+  {
+    files: ['packages/datasets/src/**/*.ts', 'packages/eval/src/**/*.ts'],
+    rules: {
+      // Importing datasets or eval registers no backend: they take their file I/O from the side-effect-free entry.
+      'no-restricted-imports': ['error', {
+        paths: [{ name: '@aaclip/backend-node', message: "import '@aaclip/backend-node/node-io' (it registers no backend)" }],
+        patterns: ['onnxruntime-*', '@aaclip/backend-web'],
+      }],
+    },
+  },
+  {
+    files: ['packages/eval/src/browser.ts', 'packages/eval/src/metrics/**/*.ts', 'packages/eval/src/protocol/**/*.ts', 'packages/eval/src/report/**/*.ts'],
+    ignores: ['packages/eval/src/report/pngEncoding.ts', 'packages/eval/src/report/writeReports.ts'],
+    rules: {
+      // eval's browser entry (metrics, protocol, heatmaps, report rendering) runs in browsers: nothing Node-only.
+      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'os', 'crypto', 'sharp', 'onnxruntime-*', '@aaclip/backend-*', '@aaclip/datasets', '../run/*', './run/*', '**/pngEncoding.js', '**/writeReports.js'] }],
+    },
+  },
 );

@@ -1,26 +1,9 @@
-// @aaclip/eval public API: metrics, the AA-CLIP evaluation protocol, reports and heatmaps.
-export * from './metrics/scoreKeys.js';
-export * from './metrics/distinctScoreGroups.js';
-export * from './metrics/auroc.js';
-export * from './metrics/averagePrecision.js';
-export * from './metrics/f1max.js';
-export * from './metrics/curves.js';
-export * from './metrics/binaryMetrics.js';
-export * from './metrics/connectedComponents.js';
-export * from './metrics/radixSort.js';
-export * from './metrics/aupro.js';
-export * from './metrics/pixelMetrics.js';
-export * from './protocol/minMaxNormalise.js';
-export * from './protocol/classMetrics.js';
-export * from './protocol/evaluateClass.js';
-export * from './protocol/classEvaluator.js';
-export * from './report/heatmapOverlay.js';
+// @aaclip/eval public API: metrics, the AA-CLIP evaluation protocol, reports and heatmaps (all
+// of '@aaclip/eval/browser'), plus the Node part: PNG encoding, report and result files, and
+// evaluating a dataset. File I/O comes from '@aaclip/backend-node/node-io', which registers no
+// backend: importing this package registers nothing.
+export * from './browser.js';
 export * from './report/pngEncoding.js';
-export * from './report/svgCurve.js';
-export * from './report/evaluationReport.js';
-export * from './report/metricsTable.js';
-export * from './report/reportMarkdown.js';
-export * from './report/reportHtml.js';
 export * from './report/writeReports.js';
 export * from './run/mapDetector.js';
 export * from './run/classMapsFile.js';

@@ -26,6 +26,49 @@ export function colormapColor(value: number, colormap: ColormapName = 'jet'): [n
   return [t[i]!, t[i + 1]!, t[i + 2]!];
 }
 
+/** Options of renderHeatmapRgba. */
+export interface HeatmapColourOptions {
+  /** Map values shown as the colour map's ends; default: the map's own minimum and maximum. */
+  readonly min?: number;
+  readonly max?: number;
+  readonly colormap?: ColormapName;
+}
+
+/** The value range a map is coloured over: the given ends, else the map's own minimum and maximum. */
+function valueRange(map: Float32Array, min: number | undefined, max: number | undefined): { lo: number; scale: number } {
+  let lo = min;
+  let hi = max;
+  if (lo === undefined || hi === undefined) {
+    let mn = Infinity;
+    let mx = -Infinity;
+    for (const v of map) {
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
+    }
+    lo ??= mn;
+    hi ??= mx;
+  }
+  return { lo, scale: hi > lo ? 1 / (hi - lo) : 0 };
+}
+
+/**
+ * An anomaly map alone, coloured with a colour map, as opaque RGBA bytes in the map's own layout
+ * (row-major, 4 bytes a value): what a canvas's ImageData takes. A flat map is all the low colour.
+ */
+export function renderHeatmapRgba(map: Float32Array, options: HeatmapColourOptions = {}): Uint8ClampedArray {
+  const { lo, scale } = valueRange(map, options.min, options.max);
+  const table = TABLES[options.colormap ?? 'jet'];
+  const out = new Uint8ClampedArray(map.length * 4);
+  for (let i = 0; i < map.length; i++) {
+    const c = Math.round(clamp01((map[i]! - lo) * scale) * 255) * 3;
+    out[i * 4] = table[c]!;
+    out[i * 4 + 1] = table[c + 1]!;
+    out[i * 4 + 2] = table[c + 2]!;
+    out[i * 4 + 3] = 255;
+  }
+  return out;
+}
+
 export interface HeatmapOverlayOptions {
   /** Size of `map` when it differs from the image (it is then resampled bilinearly, pixel centres aligned). */
   readonly mapWidth?: number;
@@ -62,19 +105,7 @@ export function renderHeatmapOverlay(
   if (options.contour && options.contour.length !== width * height) {
     throw new AaclipError(`has ${options.contour.length} values, expected ${width}×${height}`, 'heatmap contour');
   }
-  let lo = options.min;
-  let hi = options.max;
-  if (lo === undefined || hi === undefined) {
-    let mn = Infinity;
-    let mx = -Infinity;
-    for (const v of map) {
-      if (v < mn) mn = v;
-      if (v > mx) mx = v;
-    }
-    lo ??= mn;
-    hi ??= mx;
-  }
-  const scale = hi > lo ? 1 / (hi - lo) : 0;
+  const { lo, scale } = valueRange(map, options.min, options.max);
   const table = TABLES[options.colormap ?? 'jet'];
   const imageWeight = clamp01(options.imageWeight ?? 0.5);
   const sample = samplerFor(map, mapWidth, mapHeight, width, height);

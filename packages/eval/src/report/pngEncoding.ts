@@ -6,7 +6,7 @@ export interface PngOptions {
   readonly maxSide?: number;
 }
 
-/** Encodes interleaved RGB bytes as a PNG (with sharp). */
+/** Encodes interleaved RGB bytes as a PNG (with sharp: Node only; the browser entry leaves it out). */
 export async function encodeRgbPng(rgb: Uint8Array, width: number, height: number, options: PngOptions = {}): Promise<Uint8Array> {
   if (rgb.length !== width * height * 3) {
     throw new AaclipError(`has ${rgb.length} bytes, a ${width}×${height} RGB image needs ${width * height * 3}`, 'png');
@@ -16,9 +16,4 @@ export async function encodeRgbPng(rgb: Uint8Array, width: number, height: numbe
     image = image.resize({ width: options.maxSide, height: options.maxSide, fit: 'inside' });
   }
   return new Uint8Array(await image.png().toBuffer());
-}
-
-/** A PNG as a `data:` URL for inlining in HTML. */
-export function pngDataUrl(png: Uint8Array): string {
-  return `data:image/png;base64,${Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString('base64')}`;
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { AaclipError } from '@aaclip/core';
-import type { Domain, RawImage } from '@aaclip/core';
-import { decodeImageFile, writeFileAtomic } from '@aaclip/backend-node';
+import type { DecodeImage, Domain, RawImage } from '@aaclip/core';
+import { decodeImageFile, writeFileAtomic } from '@aaclip/backend-node/node-io';
 import { formatDatasetProblem, maskAnomalies, maskIsBlank } from '@aaclip/datasets';
 import { ClassEvaluator } from '../protocol/classEvaluator.js';
 import type { EvaluationReport, GalleryEntry } from '../report/evaluationReport.js';
@@ -48,6 +48,8 @@ export interface DatasetEvaluationOptions {
   readonly batchSize?: number;
   readonly title?: string;
   readonly details?: Readonly<Record<string, string>>;
+  /** Decodes the images and masks (default: backend-node's Node decoder, sharp with BMP by hand). */
+  readonly decodeImage?: DecodeImage;
   readonly onProgress?: (progress: EvaluationProgress) => void;
   readonly onClassDone?: (result: ClassResult, resumed: boolean) => void;
 }
@@ -154,10 +156,11 @@ async function evaluateOneClass(
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1));
   const sampleIndex: number[] = []; // evaluator index → index in cls.samples
 
+  const decodeImage = options.decodeImage ?? decodeImageFile;
   const decode = async (sample: EvaluationSample): Promise<Decoded | null> => {
     try {
-      const image = await decodeImageFile(sample.imagePath);
-      const mask = sample.maskPath ? await decodeImageFile(sample.maskPath) : null;
+      const image = await decodeImage(sample.imagePath);
+      const mask = sample.maskPath ? await decodeImage(sample.maskPath) : null;
       if (sample.maskPath && mask) {
         const facts = { width: mask.width, height: mask.height, blank: sample.label !== 0 && maskIsBlank(mask) };
         for (const p of maskAnomalies({ ...sample, maskPath: sample.maskPath }, image, facts)) warnings.push(formatDatasetProblem(p));
@@ -230,7 +233,7 @@ async function evaluateOneClass(
         const scored = evaluation.images[i]!;
         const sample = cls.samples[sampleIndex[i]!]!;
         try {
-          const image = await decodeImageFile(sample.imagePath);
+          const image = await decodeImage(sample.imagePath);
           const png = await renderGalleryImage(image, evaluator.normalisedMap(i), evaluator.mask(i), size, sample.imagePath);
           // e.g. "highest-1-crack_004.png": rank, then the image's folder and name.
           const folder = path.basename(path.dirname(sample.imagePath));
