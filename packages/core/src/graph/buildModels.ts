@@ -5,11 +5,10 @@ import { checkSettingsForModel } from '../config/aaclipSettings.js';
 import type { ClipModelConfig } from '../config/modelConfig.js';
 import { TextStageSettings } from '../config/trainingSettings.js';
 import type { TensorMap } from '../tensor/tensor.js';
-import { adapterWeightShapes, checkTensorShapes, clipWeightShapes, stripCommonPrefix } from '../weights/clipWeights.js';
+import { acceptedClipWeightShapes, adapterWeightShapes, checkTensorShapes, clipWeightShapes, stripCommonPrefix } from '../weights/clipWeights.js';
 import type { ExpectedShapes } from '../weights/clipWeights.js';
 import type { Graph } from './ir.js';
 import { serializeModel, type ExternalDataLayout } from './onnx/serializeModel.js';
-import { positionEmbeddingGrid } from './towers/positionEmbedding.js';
 import { CLS_EMBEDDING_OUTPUT, buildSurgeryGraph, surgeryFeaturesOutput } from './towers/surgeryTower.js';
 import { TEXT_INPUT, TEXT_OUTPUT, buildTextGraph } from './towers/textTower.js';
 import {
@@ -60,7 +59,6 @@ export interface ModelBuildOptions {
 }
 
 const VISION_PREFIX = 'visual.';
-const POSITION_EMBEDDING = 'visual.positional_embedding';
 
 function weightSources(options: ModelBuildOptions): WeightSources {
   return {
@@ -74,19 +72,13 @@ function onlyTower(shapes: ExpectedShapes, vision: boolean): ExpectedShapes {
 }
 
 /**
- * The CLIP tensors one tower reads, float32, shapes checked against the config. The vision
- * position embedding may be at any square grid (a config given at the run size still reads a
- * checkpoint trained at its native size): its grid is taken from the tensor itself.
- * `vision` picks the tower (true: the `visual.*` tensors, false: the text tower's).
+ * The CLIP tensors one tower reads, float32, shapes checked against the config by the same rule
+ * `validateClipWeights` applies (acceptedClipWeightShapes: the vision position embedding at any
+ * square grid). `vision` picks the tower (true: the `visual.*` tensors, false: the text tower's).
  */
 export function checkedClipWeights(cfg: ClipModelConfig, weights: TensorMap, vision: boolean, source: string): TensorMap {
   const tensors = stripCommonPrefix(weights);
-  const shapes = onlyTower(clipWeightShapes(cfg), vision);
-  const pos = tensors.get(POSITION_EMBEDDING);
-  if (vision && pos) {
-    const grid = positionEmbeddingGrid(pos, `${source}: ${POSITION_EMBEDDING}`);
-    shapes.set(POSITION_EMBEDDING, [grid * grid + 1, cfg.vision_cfg.width]);
-  }
+  const shapes = onlyTower(vision ? acceptedClipWeightShapes(cfg, tensors, source) : clipWeightShapes(cfg), vision);
   return checkTensorShapes(shapes, tensors, source);
 }
 

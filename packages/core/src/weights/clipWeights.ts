@@ -6,6 +6,7 @@ import type { ClipModelConfig } from '../config/modelConfig.js';
 import { nativeGrid } from '../config/modelConfig.js';
 import type { TensorMap } from '../tensor/tensor.js';
 import { shapeToString } from '../tensor/tensor.js';
+import { positionEmbeddingGrid } from '../graph/towers/positionEmbedding.js';
 import { toFloat32 } from './safetensors.js';
 
 /** Tensor name → the shape the config needs, in the order the towers use them. */
@@ -48,6 +49,25 @@ export function clipWeightShapes(cfg: ClipModelConfig): ExpectedShapes {
   shapes.set('ln_final.weight', [t.width]);
   shapes.set('ln_final.bias', [t.width]);
   shapes.set('text_projection', [t.width, cfg.embed_dim]);
+  return shapes;
+}
+
+const POSITION_EMBEDDING = 'visual.positional_embedding';
+
+/**
+ * The shapes `tensors` must have under `cfg`, as the tower builders accept them: everything as in
+ * clipWeightShapes, except that the vision position embedding may be at any square grid — the
+ * config's native size, the run size, or another — because the builder resizes it to the run grid
+ * (a config given at the run size still reads a checkpoint trained at its native size). A
+ * non-square one is refused naming the tensor.
+ */
+export function acceptedClipWeightShapes(cfg: ClipModelConfig, tensors: TensorMap, source: string): ExpectedShapes {
+  const shapes = clipWeightShapes(cfg);
+  const pos = tensors.get(POSITION_EMBEDDING);
+  if (pos) {
+    const grid = positionEmbeddingGrid(pos, `${source}: ${POSITION_EMBEDDING}`);
+    shapes.set(POSITION_EMBEDDING, [grid * grid + 1, cfg.vision_cfg.width]);
+  }
   return shapes;
 }
 
@@ -123,11 +143,13 @@ export function stripCommonPrefix(tensors: TensorMap): TensorMap {
 }
 
 /**
- * Validates an open_clip CLIP state dict against `cfg` (every key the towers need, with its shape)
- * and returns those tensors as float32 in a new map. `logit_scale` and other extra keys are not needed and dropped.
+ * Validates an open_clip CLIP state dict against `cfg` (every key the towers need, with the shape
+ * acceptedClipWeightShapes gives — exactly what the tower builders accept) and returns those
+ * tensors as float32 in a new map. `logit_scale` and other extra keys are not needed and dropped.
  */
 export function validateClipWeights(cfg: ClipModelConfig, tensors: TensorMap, source: string): TensorMap {
-  return checkTensorShapes(clipWeightShapes(cfg), stripCommonPrefix(tensors), source);
+  const stripped = stripCommonPrefix(tensors);
+  return checkTensorShapes(acceptedClipWeightShapes(cfg, stripped, source), stripped, source);
 }
 
 /** Validates the AA-CLIP text and image adapters and returns them as float32 in a new map. */
