@@ -4,7 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTextModel, maxAbsError, parseAaclipSettings, parseModelConfig, readSafetensors, type TensorMap } from '@aaclip/core';
+import { buildTextModel, parseAaclipSettings, parseModelConfig, readSafetensors, type TensorMap } from '@aaclip/core';
+import { maxAbsError } from '@aaclip/core/testing';
 import { createNodeBackend } from '@aaclip/backend-node';
 import { fixtureFile } from '../../../test-support/fixture.js';
 

@@ -1,7 +1,7 @@
 // Runs the conformance suite in the browser on the web backend: fixture files fetched from
 // `?fixture=<folder URL>`, device from `?device=` (default webgpu). The report is shown and kept
 // on `window.aaclipConformance` for scripts.
-import { CONFORMANCE_FIXTURE_FILES, formatConformanceReport, runConformanceSuite, type ConformanceReport, type ConformanceFixtureFiles } from '@aaclip/core';
+import { CONFORMANCE_FIXTURE_FILES, formatConformanceReport, runConformanceSuite, type ConformanceReport, type ConformanceFixtureFiles } from '@aaclip/core/testing';
 import { configureWebRuntime, createWebBackend, fetchWithProgress } from '@aaclip/backend-web';
 import { byId } from './dom.js';
 

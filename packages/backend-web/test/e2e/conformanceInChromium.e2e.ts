@@ -2,7 +2,7 @@
 // machine without a GPU), through the page that bundles it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { CONFORMANCE_CASES, formatConformanceReport, type ConformanceReport } from '@aaclip/core';
+import { CONFORMANCE_CASES, formatConformanceReport, type ConformanceReport } from '@aaclip/core/testing';
 import { launchChromium } from './chromium.js';
 import { startTestServer, type RunningServer } from './demoServer.js';
 

@@ -1,6 +1,6 @@
 // Reads the golden fixture's files as bytes for the conformance suite (Node test side).
 import { readFileSync } from 'node:fs';
-import { CONFORMANCE_FIXTURE_FILES, type ConformanceFixtureFiles } from '@aaclip/core';
+import { CONFORMANCE_FIXTURE_FILES, type ConformanceFixtureFiles } from '@aaclip/core/testing';
 import { fixtureFile } from '../../../../test-support/fixture.js';
 
 let cached: ConformanceFixtureFiles | undefined;

@@ -2,16 +2,14 @@
 // or whose sessions throw, is reported case by case with the measured error.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { AaclipError, type Backend, type Tensor } from '@aaclip/core';
 import {
-  AaclipError,
   CONFORMANCE_CASES,
   formatConformanceReport,
   parseConformanceFixture,
   runConformanceSuite,
-  type Backend,
   type ConformanceReport,
-  type Tensor,
-} from '@aaclip/core';
+} from '@aaclip/core/testing';
 import { runOnnx } from '../graph/runOnnx.js';
 import { loadConformanceFiles } from './conformanceFiles.js';
 

@@ -1,15 +1,8 @@
 // The conformance suite as vitest cases, written once and run by every backend's test file:
 // one test per parity case, each asserting the measured error against the fixture's tolerance.
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  CONFORMANCE_CASES,
-  GraphBuilder,
-  serializeModel,
-  formatConformanceReport,
-  runConformanceSuite,
-  type Backend,
-  type ConformanceReport,
-} from '@aaclip/core';
+import { GraphBuilder, serializeModel, type Backend } from '@aaclip/core';
+import { CONFORMANCE_CASES, formatConformanceReport, runConformanceSuite, type ConformanceReport } from '@aaclip/core/testing';
 import { loadConformanceFiles } from './conformanceFiles.js';
 
 export interface ConformanceSubject {
