@@ -16,7 +16,7 @@ const USAGE = `Usage: aaclip detect [model options] [--class-name <text>] --out 
 
 Scores each image for anomalies with AA-CLIP. Inputs are image files, folders (their image files
 ${IMAGE_EXTENSIONS.join(' ')} at any depth, hidden entries and --out left out) and quoted patterns
-("photos/*.png", "data/**/test/*.jp?g", "[ab]?.png": * ? [set] [!set], ** for any folders),
+("photos/*.png", "data/**/test/*.png", "[ab]?.jpg": * ? [set] [!set], ** for any folders),
 expanded in natural order. Each image is decoded once; --batch-size images go through the model together.
 Writes:
   <out>/scores.json        [{"image", "image_score", "pixel_max"}, ...] for the images that were scored
