@@ -130,7 +130,6 @@ export class AaclipError extends Error {
   readonly problem: string;
   readonly source?: string;
   readonly code: AaclipErrorCode;
-  readonly [AACLIP_ERROR_BRAND] = true;
   constructor(problem: string, source?: string, options: AaclipErrorOptions = {}) {
     const shownProblem = oneLineText(problem, MAX_ERROR_PROBLEM_LENGTH);
     const shownSource = source ? oneLineText(source, MAX_ERROR_SOURCE_LENGTH) : undefined;
@@ -147,6 +146,9 @@ export class AaclipError extends Error {
     return isAaclipError(value);
   }
 }
+
+// On the prototype, out of the class's public type: every AaclipError of this copy carries it.
+Object.defineProperty(AaclipError.prototype, AACLIP_ERROR_BRAND, { value: true });
 
 /** Whether `value` is an AaclipError, made by this or any other copy of @aaclip/core. */
 export function isAaclipError(value: unknown): value is AaclipError {
