@@ -1,29 +1,13 @@
 import type { Detection } from '@aaclip/core';
+import { renderHeatmapRgba } from '@aaclip/eval/browser';
 
-/** The "jet" colour ramp (blue → cyan → yellow → red) at t ∈ [0, 1], as 0–255 RGB. */
-export function jetColour(t: number): [number, number, number] {
-  const x = Math.min(1, Math.max(0, t));
-  const channel = (centre: number): number => Math.round(255 * Math.min(1, Math.max(0, 1.5 - Math.abs(4 * x - centre))));
-  return [channel(3), channel(2), channel(1)];
-}
-
-/** The anomaly map as an RGBA picture at map resolution, min–max scaled over this map. */
+/** The anomaly map as an RGBA picture at map resolution, coloured as eval's reports colour it (min–max over this map). */
 export function heatmapCanvas(detection: Detection): OffscreenCanvas {
   const { imageSize, anomalyMap } = detection;
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of anomalyMap) {
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const range = max > min ? max - min : 1;
   const canvas = new OffscreenCanvas(imageSize, imageSize);
   const context = canvas.getContext('2d')!;
   const pixels = context.createImageData(imageSize, imageSize);
-  for (let i = 0; i < anomalyMap.length; i++) {
-    const [r, g, b] = jetColour((anomalyMap[i]! - min) / range);
-    pixels.data.set([r, g, b, 255], i * 4);
-  }
+  pixels.data.set(renderHeatmapRgba(anomalyMap));
   context.putImageData(pixels, 0, 0);
   return canvas;
 }
