@@ -1,3 +1,5 @@
+import { escapeControlCharacters } from '@aaclip/core';
+
 /** What can be wrong with a dataset on disk. */
 export type DatasetProblemKind =
   | 'missing-folder'
@@ -25,7 +27,10 @@ export function datasetProblem(kind: DatasetProblemKind, file: string, problem: 
   return { kind, file, problem };
 }
 
-/** "file: problem" on one line, like every AaclipError. */
+/**
+ * "file: problem" on one line, like every AaclipError: control characters are escaped, since both
+ * parts may come from a list file (a path holding a newline, JSON.parse quoting a NUL).
+ */
 export function formatDatasetProblem(p: DatasetProblem): string {
-  return `${p.file}: ${p.problem}`;
+  return `${escapeControlCharacters(p.file)}: ${escapeControlCharacters(p.problem)}`;
 }
