@@ -53,3 +53,6 @@ export * from './preprocess/resizeNearestPil.js';
 export * from './config/sizeLimits.js';
 export * from './preprocess/fitToSquare.js';
 export * from './io/fileIo.js';
+export * from './pipeline/buildDetectorModels.js';
+export * from './pipeline/loadDetectorSessions.js';
+export * from './pipeline/detectorIo.js';

@@ -7,11 +7,32 @@ const withOnePlaceholder = z
   .string()
   .refine((s) => s.split('{}').length === 2, { message: 'must contain "{}" exactly once' });
 
-export const PromptSet = z.object({
-  normalStates: z.array(withOnePlaceholder).min(1),
-  abnormalStates: z.array(withOnePlaceholder).min(1),
-  templates: z.array(withOnePlaceholder).min(1),
-});
+/**
+ * The prompts a class's text anchors are made from. Each prompt is a template with a state put into
+ * its "{}", and the state has the class's prompt name (e.g. "bottle") put into its "{}":
+ * template "a photo of {}." × state "a damaged {}" → "a photo of a damaged bottle.". The normal
+ * anchor averages the embeddings of every normal state × template, the anomalous one every
+ * abnormal state × template (state-major, the reference's order).
+ *
+ * Rules, checked when a detector is made (errors name `promptSet.<field>`): every state and
+ * template holds "{}" exactly once; each list has at least one entry; no state is both normal and
+ * abnormal (the two anchors would share prompts and stop telling the states apart).
+ */
+export const PromptSet = z
+  .object({
+    /** States of a normal object, e.g. "a {}", "the {}"; each holds "{}" once. */
+    normalStates: z.array(withOnePlaceholder).min(1),
+    /** States of an anomalous object, e.g. "a damaged {}"; each holds "{}" once. */
+    abnormalStates: z.array(withOnePlaceholder).min(1),
+    /** Sentences a state is put into, e.g. "a photo of {}."; each holds "{}" once. */
+    templates: z.array(withOnePlaceholder).min(1),
+  })
+  .superRefine((set, ctx) => {
+    const index = set.abnormalStates.findIndex((state) => set.normalStates.includes(state));
+    if (index >= 0) {
+      ctx.addIssue({ code: 'custom', path: ['abnormalStates', index], message: `"${set.abnormalStates[index]}" is also a normal state (normal and abnormal prompts must differ)` });
+    }
+  });
 export type PromptSet = z.infer<typeof PromptSet>;
 
 /** AA-CLIP's prompts (the reference's states and templates). */
@@ -21,6 +42,7 @@ export const DEFAULT_PROMPT_SET: PromptSet = {
   templates: ['{}.', 'a photo of {}.'],
 };
 
+/** Checks a prompt set (see PromptSet's rules); errors name `source` and the field. */
 export function parsePromptSet(json: unknown, source: string): PromptSet {
   return parseWithSchema(PromptSet, json, source);
 }

@@ -1,53 +1,49 @@
 import { AaclipError } from '../errors/aaclipError.js';
-import type { Backend, BackendSession } from '../backend/backend.js';
+import type { Backend, BackendSession, ModelBytes } from '../backend/backend.js';
 import { resolveBackend } from '../backend/registry.js';
 import { checkSettingsForModel, parseAaclipSettings, settingsBlur, type AaclipSettings, type AaclipSettingsInput } from '../config/aaclipSettings.js';
-import { visionGrid, type ClipModelConfig, type PreprocessConfig } from '../config/modelConfig.js';
-import { DEFAULT_PROMPT_SET, expandPrompts, type PromptSet } from '../config/promptSet.js';
-import { ZeroShotMode } from '../config/zeroShotMode.js';
+import { PreprocessConfig, visionGrid, type ClipModelConfig } from '../config/modelConfig.js';
 import { parseWithSchema } from '../config/zodIssue.js';
-import {
-  CLS_EMBEDDING_OUTPUT,
-  DET_TOKEN_OUTPUT,
-  buildSurgeryVisionModel,
-  buildTextModel,
-  buildVisionModel,
-  segTokensOutput,
-  surgeryFeaturesOutput,
-  type ModelBuildOptions,
-  type OnnxModel,
-} from '../graph/buildModels.js';
+import { DEFAULT_PROMPT_SET, expandPrompts, parsePromptSet, type PromptSet } from '../config/promptSet.js';
+import type { ZeroShotMode } from '../config/zeroShotMode.js';
 import type { RawImage } from '../image/rawImage.js';
 import { preprocessImage } from '../preprocess/preprocessImage.js';
 import { computeTextAnchors } from '../prompts/textAnchors.js';
 import { scoreImage } from '../scoring/scoreImage.js';
-import type { TensorMap } from '../tensor/tensor.js';
 import type { ClipTokenizer } from '../tokenizer/clipTokenizer.js';
-import { validateAdapters, validateClipWeights } from '../weights/clipWeights.js';
+import { buildCheckedModels, checkDetectorModel, type DetectorModel, type DetectorSetupStage } from './buildDetectorModels.js';
+import { DETECTOR_IO, checkDetectorSessions, visionOutputsOf, type VisionOutputNames } from './detectorIo.js';
+import { createDetectorSessions, loadDetectorSessions, type DetectorSessions } from './loadDetectorSessions.js';
 
-/** Everything a detector is built from, already read from files (see backend-node's loaders). */
-export interface DetectorModel {
-  readonly config: ClipModelConfig;
-  readonly preprocess: PreprocessConfig;
-  readonly weights: TensorMap;
-  /** AA-CLIP adapters; null runs plain CLIP (its own projections, no adapters). */
-  readonly adapters: TensorMap | null;
-  readonly tokenizer: ClipTokenizer;
-  /** Names used in error messages. */
-  readonly sources?: { readonly weights?: string; readonly adapters?: string };
+/** How a detector runs, whichever way it was made. */
+export interface DetectorRunOptions {
+  /**
+   * AA-CLIP settings; anything omitted takes the paper's default (see AaclipSettings). A detector
+   * made from prebuilt models needs the settings those models were built with.
+   */
+  readonly settings?: AaclipSettingsInput;
+  /**
+   * Prompt states and templates (see PromptSet: every entry holds "{}" once, and no state is both
+   * normal and abnormal); checked when the detector is made. Default: AA-CLIP's ensemble.
+   */
+  readonly promptSet?: PromptSet;
+  /** Images per vision-session run: an integer ≥ 1 (default 1); larger batches use more memory. */
+  readonly batchSize?: number;
+  /**
+   * Overrides of the model's preprocess config (see PreprocessConfig), e.g. `{ resize_mode:
+   * 'squash' }` to preprocess as the AA-CLIP reference whatever the config file says.
+   */
+  readonly preprocess?: Partial<PreprocessConfig>;
+  /** Called as the detector moves through its set-up stages (for progress displays). */
+  readonly onProgress?: (stage: DetectorSetupStage) => void;
 }
 
-export interface DetectorOptions {
-  /** AA-CLIP settings; anything omitted takes the paper's default (see AaclipSettings). */
-  readonly settings?: AaclipSettingsInput;
-  /** Prompt states and templates; defaults to AA-CLIP's ensemble. */
-  readonly promptSet?: PromptSet;
+/** Options of `AnomalyDetector.create` (build, load and run in one step). */
+export interface DetectorOptions extends DetectorRunOptions {
   /** Backend name ('node', 'web', …); omitted → the registered backends by priority. */
   readonly backend?: string;
   /** Device ('cpu', 'cuda', 'wasm', 'webgpu', …); omitted → the backend's preference order. */
   readonly device?: string;
-  /** Images per vision-session run. */
-  readonly batchSize?: number;
   /**
    * Build the towers with onnxruntime's fused attention (com.microsoft MultiHeadAttention);
    * omitted → what the backend prefers for the device (`Backend.modelPreferences`).
@@ -58,50 +54,73 @@ export interface DetectorOptions {
    * 'surgery' (see ZeroShotMode). Both use plain CLIP's text anchors. An error with adapters.
    */
   readonly zeroShot?: ZeroShotMode;
-  /** Called as the detector moves through its set-up stages (for progress displays). */
-  readonly onProgress?: (stage: DetectorSetupStage) => void;
 }
 
-/** Set-up stages, in the order they happen. */
-export type DetectorSetupStage = 'validating weights' | 'starting backend' | 'building vision model' | 'building text model' | 'loading vision model' | 'loading text model' | 'ready';
-
-/** The vision session's output names: the seg tokens of level k and the det token. */
-interface VisionOutputNames {
-  readonly segTokens: (level: number) => string;
-  readonly det: string;
+/** What a detector needs besides its two models: the config, preprocessing and tokenizer. */
+export interface DetectorParts {
+  /** The model config the models were built from (embedding width, patch size, context length). */
+  readonly config: ClipModelConfig;
+  readonly preprocess: PreprocessConfig;
+  readonly tokenizer: ClipTokenizer;
 }
 
-const TOWER_OUTPUTS: Readonly<Record<'adapted' | ZeroShotMode, VisionOutputNames>> = {
-  adapted: { segTokens: segTokensOutput, det: DET_TOKEN_OUTPUT },
-  plain: { segTokens: segTokensOutput, det: DET_TOKEN_OUTPUT },
-  surgery: { segTokens: surgeryFeaturesOutput, det: CLS_EMBEDDING_OUTPUT },
-};
+/** Prebuilt models (see buildDetectorModels) with the parts a detector needs besides them. */
+export interface PrebuiltDetectorModels extends DetectorParts {
+  /** The image tower: input "pixel_values", outputs per level and a det token (see DETECTOR_IO). */
+  readonly vision: ModelBytes;
+  /** The text tower: input "input_ids", output "text_embeds". */
+  readonly text: ModelBytes;
+}
 
-/** What the detector keeps of its model once the sessions are loaded: no weights. */
-type RetainedModel = Pick<DetectorModel, 'config' | 'preprocess' | 'tokenizer'>;
+/** Options of `AnomalyDetector.fromModels`. */
+export interface PrebuiltDetectorOptions extends DetectorRunOptions {
+  /** Backend name ('node', 'web', …); omitted → the registered backends by priority. */
+  readonly backend?: string;
+  /** Device; omitted → the backend's preference order. */
+  readonly device?: string;
+}
 
-/** The result for one image: maps are row-major [imageSize, imageSize]. */
+
+/**
+ * The result for one image. Maps are row-major [imageSize, imageSize] float32, one value per
+ * pixel of the preprocessed (S×S) input — not of the original image; resize them to its size
+ * (bilinear) to overlay.
+ */
 export interface Detection {
+  /** Side S of the maps in pixels: `settings.imageSize`. */
   readonly imageSize: number;
+  /**
+   * The anomaly map: the mean of the level maps, each the anomalous share of a softmax between the
+   * anchors, so every value is a probability in [0, 1] (higher: more anomalous).
+   */
   readonly anomalyMap: Float32Array;
+  /** One map per `settings.levels` entry, in that order, each in [0, 1] (blurred, upsampled). */
   readonly levelMaps: readonly Float32Array[];
+  /**
+   * The image's anomaly score in [0, 1]: industrial ½·pixelMax + ½·(det-token probability),
+   * medical pixelMax (the reference's rule for the settings' domain).
+   */
   readonly imageScore: number;
+  /** Largest value of `anomalyMap`, in [0, 1]. */
   readonly pixelMax: number;
 }
 
 /**
  * The AA-CLIP pipeline: text anchors per class from the (adapted) text tower, then per image the
  * patch tokens of the (adapted) vision tower scored against the anchors. Used by `aaclip detect`,
- * the evaluation and library users alike.
+ * the evaluation and library users alike. Made in one step from weights (`create`), or from
+ * prebuilt models (`fromModels`) or loaded sessions (`fromSessions`); see buildDetectorModels
+ * and loadDetectorSessions for the steps.
  */
 export class AnomalyDetector {
   private readonly anchorCache = new Map<string, Promise<Float32Array>>();
 
   private constructor(
+    /** The parsed settings the detector runs with (its `domain` picks the blur and the image-score rule). */
     readonly settings: AaclipSettings,
     readonly backend: Backend,
     readonly device: string,
-    private readonly model: RetainedModel,
+    private readonly parts: DetectorParts,
     private readonly promptSet: PromptSet,
     private readonly visionSession: BackendSession,
     private readonly textSession: BackendSession,
@@ -110,51 +129,62 @@ export class AnomalyDetector {
   ) {}
 
   /**
-   * Builds both towers and loads them on the backend. Memory: the built models view the weights
-   * (nothing is copied), each is released once its session holds it, and the detector keeps no
-   * weights — drop your own reference to `model.weights` and they can be freed. Peak memory is
-   * about the weights once plus what the runtime holds.
+   * Builds both towers and loads them on the backend (buildDetectorModels and loadDetectorSessions
+   * in one step). Memory: the built models view the weights (nothing is copied), each is released
+   * once its session holds it, and the detector keeps no weights — drop your own reference to
+   * `model.weights` and they can be freed. Peak memory is about the weights once plus what the
+   * runtime holds.
    */
   static async create(model: DetectorModel, options: DetectorOptions = {}): Promise<AnomalyDetector> {
     const progress = options.onProgress ?? (() => {});
-    const settings = parseAaclipSettings(options.settings ?? {}, 'settings');
-    checkSettingsForModel(settings, model.config, 'settings');
-    if (model.adapters && options.zeroShot !== undefined) {
-      throw new AaclipError(`"${options.zeroShot}" is a baseline run without adapters, but the model has AA-CLIP adapters (give one or the other)`, 'zeroShot');
-    }
-    const zeroShot = parseWithSchema(ZeroShotMode, options.zeroShot, 'zeroShot');
-    const tower = model.adapters ? 'adapted' : zeroShot;
-    progress('validating weights');
-    const sources = { weightsSource: model.sources?.weights ?? 'weights', adaptersSource: model.sources?.adapters ?? 'adapters' };
-    const weights = validateClipWeights(model.config, model.weights, sources.weightsSource);
-    const adapters = model.adapters ? validateAdapters(model.config, settings, model.adapters, sources.adaptersSource) : null;
+    const checked = checkDetectorModel(model, options);
+    const run = checkRunOptions(model, checked.settings, options);
     progress('starting backend');
     const { backend, device } = await resolveBackend({ backend: options.backend, device: options.device });
     const fusedAttention = options.fusedAttention ?? backend.modelPreferences?.(device).fusedAttention ?? false;
-    const built = buildDetectorModels(model.config, weights, adapters, tower === 'surgery', settings, { ...sources, fusedAttention }, progress);
-    progress('loading vision model');
-    const visionSession = await backend.createSession(built.takeVision(), { device });
-    let textSession: BackendSession;
+    const built = buildCheckedModels(model.config, checked, { fusedAttention, onProgress: progress });
+    const sessions = await createDetectorSessions(backend, device, built.takeVision, built.takeText, progress);
+    progress('ready');
+    return new AnomalyDetector(checked.settings, backend, device, run.parts, run.promptSet, sessions.vision, sessions.text, run.batchSize, visionOutputsOf(checked.tower));
+  }
+
+  /**
+   * A detector from prebuilt models (see buildDetectorModels: saved, cached, downloaded or
+   * quantised), loaded on the backend. `options.settings` must be those the models were built
+   * with: the level outputs are checked against them, and the image size must match the vision
+   * model's input.
+   */
+  static async fromModels(models: PrebuiltDetectorModels, options: PrebuiltDetectorOptions = {}): Promise<AnomalyDetector> {
+    const settings = parseAaclipSettings(options.settings ?? {}, 'settings');
+    checkRunOptions(models, settings, options);
+    const sessions = await loadDetectorSessions(models, options);
     try {
-      progress('loading text model');
-      textSession = await backend.createSession(built.takeText(), { device });
+      return AnomalyDetector.fromSessions(sessions, models, options);
     } catch (err) {
-      await visionSession.dispose();
+      await Promise.all([sessions.vision.dispose(), sessions.text.dispose()]);
       throw err;
     }
-    progress('ready');
-    const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1));
-    const retained: RetainedModel = { config: model.config, preprocess: model.preprocess, tokenizer: model.tokenizer };
-    const prompts = options.promptSet ?? DEFAULT_PROMPT_SET;
-    return new AnomalyDetector(settings, backend, device, retained, prompts, visionSession, textSession, batchSize, TOWER_OUTPUTS[tower]);
+  }
+
+  /**
+   * A detector from loaded sessions (see loadDetectorSessions); it owns them from now on
+   * (`dispose()` disposes them). The sessions' input and output names are checked (DETECTOR_IO)
+   * and tell the image tower's kind.
+   */
+  static fromSessions(sessions: DetectorSessions, parts: DetectorParts, options: DetectorRunOptions = {}): AnomalyDetector {
+    const settings = parseAaclipSettings(options.settings ?? {}, 'settings');
+    const run = checkRunOptions(parts, settings, options);
+    const kind = checkDetectorSessions(sessions.vision, sessions.text, settings.levels.length);
+    options.onProgress?.('ready');
+    return new AnomalyDetector(settings, sessions.backend, sessions.device, run.parts, run.promptSet, sessions.vision, sessions.text, run.batchSize, visionOutputsOf(kind === 'surgery' ? 'surgery' : 'plain'));
   }
 
   get embedDim(): number {
-    return this.model.config.embed_dim;
+    return this.parts.config.embed_dim;
   }
 
   get grid(): number {
-    return visionGrid(this.model.config, this.settings.imageSize);
+    return visionGrid(this.parts.config, this.settings.imageSize);
   }
 
   /** Anchors [embed, 2] row-major (column 0 normal, 1 anomalous) for the text put into the prompts. */
@@ -170,17 +200,27 @@ export class AnomalyDetector {
 
   private async computeAnchors(promptName: string): Promise<Float32Array> {
     const { prompts, normalCount, abnormalCount } = expandPrompts(this.promptSet, promptName);
-    const context = this.model.config.text_cfg.context_length;
-    const { ids, shape } = this.model.tokenizer.encodeBatch(prompts, { contextLength: context });
-    const out = await this.textSession.run({ input_ids: { dtype: 'I64', shape, data: ids } });
-    const embeds = out['text_embeds'];
-    if (!embeds) throw new AaclipError('the text model returned no "text_embeds"');
+    const context = this.parts.config.text_cfg.context_length;
+    const { ids, shape } = this.parts.tokenizer.encodeBatch(prompts, { contextLength: context });
+    const out = await this.textSession.run({ [DETECTOR_IO.textInput]: { dtype: 'I64', shape, data: ids } });
+    const embeds = out[DETECTOR_IO.textOutput];
+    if (!embeds) throw new AaclipError(`the text model returned no "${DETECTOR_IO.textOutput}"`, 'text model', { code: 'internal' });
     return computeTextAnchors(embeds.data as Float32Array, this.embedDim, normalCount, abnormalCount);
   }
 
-  /** Preprocesses decoded images exactly as the reference does (PIL bicubic resize, CLIP normalisation). */
+  /**
+   * Preprocesses a decoded image as the model's preprocess config says (by default the reference's:
+   * PIL bicubic squash resize to S×S, CLIP normalisation). Returns float32 [3, S, S].
+   */
   preprocess(image: RawImage): Float32Array {
-    return preprocessImage(image, this.settings.imageSize, { mean: this.model.preprocess.mean, std: this.model.preprocess.std });
+    const cfg = this.parts.preprocess;
+    return preprocessImage(image, this.settings.imageSize, {
+      mean: cfg.mean,
+      std: cfg.std,
+      interpolation: cfg.interpolation,
+      resizeMode: cfg.resize_mode,
+      ...(cfg.fill_color !== undefined ? { fillColor: cfg.fill_color } : {}),
+    });
   }
 
   /** Scores images (decoded, or already preprocessed [3,S,S] tensors) against a class's anchors. */
@@ -203,18 +243,18 @@ export class AnomalyDetector {
       if (p.length !== plane) throw new AaclipError(`preprocessed image ${i} has ${p.length} values, expected 3×${size}×${size}`);
       batch.set(p, i * plane);
     });
-    const out = await this.visionSession.run({ pixel_values: { dtype: 'F32', shape: [pixels.length, 3, size, size], data: batch } });
+    const out = await this.visionSession.run({ [DETECTOR_IO.visionInput]: { dtype: 'F32', shape: [pixels.length, 3, size, size], data: batch } });
     const grid = this.grid;
     const embed = this.embedDim;
     const tokensPerImage = grid * grid * embed;
-    const { segTokens, det: detName } = this.visionOutputs;
+    const { levelTokens: segTokens, detToken: detName } = this.visionOutputs;
     const levels = this.settings.levels.map((_, k) => {
       const t = out[segTokens(k)];
-      if (!t) throw new AaclipError(`the vision model returned no "${segTokens(k)}"`);
+      if (!t) throw new AaclipError(`the vision model returned no "${segTokens(k)}"`, 'vision model', { code: 'internal' });
       return t.data as Float32Array;
     });
     const det = out[detName];
-    if (!det) throw new AaclipError(`the vision model returned no "${detName}"`);
+    if (!det) throw new AaclipError(`the vision model returned no "${detName}"`, 'vision model', { code: 'internal' });
     const blur = settingsBlur(this.settings);
     return pixels.map((_, i) =>
       scoreImage({
@@ -235,37 +275,17 @@ export class AnomalyDetector {
   }
 }
 
-/**
- * Both towers' ONNX models, each handed out once: after `takeVision()` / `takeText()` this holder
- * no longer references that model, so its bytes (and the weights they view) can be freed as soon
- * as the session that took them lets go.
- */
-interface BuiltDetectorModels {
-  takeVision(): OnnxModel;
-  takeText(): OnnxModel;
-}
 
-function buildDetectorModels(
-  config: ClipModelConfig,
-  weights: TensorMap,
-  adapters: TensorMap | null,
-  surgery: boolean,
+/** The run options checked against the parts, once, when a detector is made. */
+function checkRunOptions(
+  parts: DetectorParts,
   settings: AaclipSettings,
-  options: ModelBuildOptions,
-  progress: (stage: DetectorSetupStage) => void,
-): BuiltDetectorModels {
-  progress('building vision model');
-  let vision: OnnxModel | null = surgery
-    ? buildSurgeryVisionModel(config, weights, settings, options)
-    : buildVisionModel(config, weights, adapters, settings, options);
-  progress('building text model');
-  let text: OnnxModel | null = buildTextModel(config, weights, adapters, settings, options);
-  const take = (which: 'vision' | 'text'): OnnxModel => {
-    const taken = which === 'vision' ? vision : text;
-    if (!taken) throw new Error(`the ${which} model was already taken`);
-    if (which === 'vision') vision = null;
-    else text = null;
-    return taken;
-  };
-  return { takeVision: () => take('vision'), takeText: () => take('text') };
+  options: DetectorRunOptions,
+): { parts: DetectorParts; promptSet: PromptSet; batchSize: number } {
+  checkSettingsForModel(settings, parts.config, 'settings');
+  const promptSet = options.promptSet === undefined ? DEFAULT_PROMPT_SET : parsePromptSet(options.promptSet, 'promptSet');
+  const batch = options.batchSize ?? 1;
+  if (!Number.isInteger(batch) || batch < 1) throw new AaclipError(`must be an integer ≥ 1, got ${batch}`, 'batchSize');
+  const preprocess = options.preprocess ? parseWithSchema(PreprocessConfig, { ...parts.preprocess, ...options.preprocess }, 'preprocess') : parts.preprocess;
+  return { parts: { config: parts.config, preprocess, tokenizer: parts.tokenizer }, promptSet, batchSize: batch };
 }

@@ -4,7 +4,7 @@ import type { TensorMap } from '../tensor/tensor.js';
 import { ClipTokenizer } from '../tokenizer/clipTokenizer.js';
 import { readSafetensors } from '../weights/safetensors.js';
 import { readTorchCheckpoint, isLegacyTorchSave } from '../weights/torchCheckpoint.js';
-import type { DetectorModel } from './anomalyDetector.js';
+import type { DetectorModel } from './buildDetectorModels.js';
 
 /** A file's bytes with the name used in error messages (a file name or a URL). */
 export interface NamedBytes {

@@ -66,6 +66,7 @@ describe('AnomalyDetector.create and the backend', () => {
     expect(preferring.models.map(usesFusedAttention)).toEqual([false, false]);
 
     const silent = recordingBackend();
+    unregisterBackend(BACKEND); // another factory under the same name is refused
     registerBackend(BACKEND, () => silent.backend);
     await AnomalyDetector.create(await detectorModel(), { backend: BACKEND, device: 'cpu', settings });
     expect(silent.models.map(usesFusedAttention)).toEqual([false, false]);
