@@ -113,3 +113,37 @@ export function seededRandom(seed: number): () => number {
     return state / 4294967296;
   };
 }
+
+/**
+ * Region ids of a stack of masks (count×height×width), numbered across the stack from 1; 0 is
+ * background. 8-connected: two mask pixels are one region when a chain of mask pixels, each
+ * touching the next at an edge or a corner, joins them — found by repeated merging until nothing
+ * changes, the slow way on purpose.
+ */
+export function bruteRegions(masks: ArrayLike<number>, count: number, height: number, width: number): Int32Array {
+  const ids = new Int32Array(masks.length);
+  for (let i = 0; i < masks.length; i++) ids[i] = masks[i] ? i + 1 : 0;
+  const plane = height * width;
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = 0; i < masks.length; i++) {
+      if (!ids[i]) continue;
+      const image = Math.floor(i / plane);
+      const y = Math.floor((i % plane) / width);
+      const x = i % width;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const ny = y + dy;
+          const nx = x + dx;
+          if (ny < 0 || ny >= height || nx < 0 || nx >= width) continue;
+          const j = image * plane + ny * width + nx;
+          if (ids[j] && ids[j]! < ids[i]!) {
+            ids[i] = ids[j]!;
+            changed = true;
+          }
+        }
+      }
+    }
+  }
+  return ids;
+}

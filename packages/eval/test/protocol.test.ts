@@ -11,7 +11,7 @@ import {
 } from '@aaclip/eval';
 import type { ClassPredictions } from '@aaclip/eval';
 import { fixtureFile } from '../../../test-support/fixture.js';
-import { seededRandom } from './bruteForceMetrics.js';
+import { bruteAupro, bruteRegions, seededRandom } from './bruteForceMetrics.js';
 
 interface FixtureConfig {
   class_name: string;
@@ -112,6 +112,51 @@ function syntheticClass(count: number, size: number, seed: number, anomalous: (i
   }
   return { className: 'synthetic', domain: 'industrial', count, height: size, width: size, maps, masks, labels, imageScores };
 }
+
+/** The protocol's AUPRO from its definition: min–max normalised maps, 8-connected regions, FPR up to 0.3. */
+function bruteProtocolAupro(predictions: ClassPredictions): number {
+  const maps = predictions.maps.slice();
+  minMaxNormaliseInPlace(maps, 'test');
+  const { count, height, width } = predictions;
+  return bruteAupro(maps, bruteRegions(predictions.masks, count, height, width), 0.3);
+}
+
+describe('the protocol\'s AUPRO against a brute-force value', () => {
+  it('on synthetic classes (one square defect per anomalous image, and touching defects merged by 8-connectivity)', () => {
+    for (const seed of [11, 12, 13]) {
+      const predictions = syntheticClass(8, 16, seed, (i) => i % 3 !== 0);
+      if (seed === 13) {
+        // Two squares touching only at a corner: one region under 8-connectivity.
+        const plane = 16 * 16;
+        predictions.masks.fill(0, 0, plane);
+        for (const [x0, y0] of [[1, 1], [5, 5]] as const) {
+          for (let y = y0; y < y0 + 4; y++) for (let x = x0; x < x0 + 4; x++) predictions.masks[y * 16 + x] = 1;
+        }
+        predictions.labels[0] = 1;
+      }
+      const { metrics } = evaluateClass(predictions);
+      expect(metrics.pixel_aupro).not.toBeNull();
+      expect(Math.abs(metrics.pixel_aupro! - bruteProtocolAupro(predictions))).toBeLessThan(1e-12);
+    }
+  });
+
+  it('on the fixture metric arrays (their first four images: the brute force is quadratic)', () => {
+    const { predictions: all } = fixturePredictions();
+    const count = 4;
+    const plane = all.height * all.width;
+    const predictions: ClassPredictions = {
+      ...all,
+      count,
+      maps: all.maps.slice(0, count * plane),
+      masks: all.masks.slice(0, count * plane),
+      labels: all.labels.slice(0, count),
+      imageScores: all.imageScores.slice(0, count),
+    };
+    expect(predictions.masks.some((m) => m !== 0)).toBe(true);
+    const expected = bruteProtocolAupro(predictions);
+    expect(Math.abs(evaluateClass(predictions).metrics.pixel_aupro! - expected)).toBeLessThan(1e-12);
+  });
+});
 
 describe('protocol edge cases', () => {
   it('a class with one label value reports image metrics as null (pixel metrics still defined)', () => {
