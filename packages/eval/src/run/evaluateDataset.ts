@@ -28,8 +28,12 @@ export interface DatasetEvaluationOptions {
   /** The detector, or a function making it — called only if some class needs scoring. */
   readonly detector: MapDetector | (() => Promise<MapDetector>);
   readonly classes: readonly EvaluationClass[];
-  /** Picks the image-score rule (industrial: ½·max map + ½·score; medical: max map). */
-  readonly domain: Domain;
+  /**
+   * Picks the image-score rule (industrial: ½·max map + ½·score; medical: max map). Given once:
+   * omitted → the detector's `settings.domain`; given as well → it must agree with the
+   * detector's, or the evaluation is refused naming both.
+   */
+  readonly domain?: Domain;
   readonly outDir: string;
   /**
    * Reuse the saved results of classes finished by an earlier run with the same `run` description;
@@ -90,10 +94,13 @@ export async function evaluateDataset(options: DatasetEvaluationOptions): Promis
   const total = classes.reduce((s, c) => s + c.samples.length, 0);
   let done = 0;
   let detector: MapDetector | null = typeof options.detector === 'function' ? null : options.detector;
-  const getDetector = async (): Promise<MapDetector> => {
+  let domain: Domain | null = null;
+  const getDetector = async (): Promise<{ detector: MapDetector; domain: Domain }> => {
     detector ??= await (options.detector as () => Promise<MapDetector>)();
-    return detector;
+    domain ??= evaluationDomain(detector, options.domain);
+    return { detector, domain };
   };
+  if (detector) domain = evaluationDomain(detector, options.domain);
 
   const staleFilesRemoved = options.resume ? await removeStaleTempFiles(outDir) : [];
   const results: ClassResult[] = [];
@@ -114,7 +121,8 @@ export async function evaluateDataset(options: DatasetEvaluationOptions): Promis
         continue;
       }
     }
-    const result = await evaluateOneClass(cls, await getDetector(), options, run, (image) => {
+    const scoring = await getDetector();
+    const result = await evaluateOneClass(cls, scoring.detector, { ...options, domain: scoring.domain }, run, (image) => {
       done++;
       options.onProgress?.({ className: cls.name, image, done, total });
     });
@@ -135,10 +143,24 @@ export async function evaluateDataset(options: DatasetEvaluationOptions): Promis
   };
 }
 
+/** The one domain of an evaluation: the detector's, the option's, or an error naming both when they differ. */
+function evaluationDomain(detector: MapDetector, given: Domain | undefined): Domain {
+  const own = detector.settings.domain;
+  if (own !== undefined && given !== undefined && own !== given) {
+    throw new AaclipError(
+      `the evaluation's domain "${given}" differs from the detector's settings.domain "${own}" (give the domain once, to the detector)`,
+      'domain',
+    );
+  }
+  const domain = own ?? given;
+  if (domain === undefined) throw new AaclipError("no domain: the detector's settings have none and the evaluation was given none", 'domain');
+  return domain;
+}
+
 async function evaluateOneClass(
   cls: EvaluationClass,
   detector: MapDetector,
-  options: DatasetEvaluationOptions,
+  options: DatasetEvaluationOptions & { readonly domain: Domain },
   run: Readonly<Record<string, unknown>>,
   onImage: (image: string) => void,
 ): Promise<ClassResult> {

@@ -1,11 +1,15 @@
-import type { RawImage } from '@aaclip/core';
+import type { Domain, RawImage } from '@aaclip/core';
 
 /**
  * What the evaluation needs from a detector — core's `AnomalyDetector` fits: square anomaly maps
  * at `settings.imageSize` and an image score per image, for a class named by its prompt text.
  */
 export interface MapDetector {
-  readonly settings: { readonly imageSize: number };
+  /**
+   * `imageSize`: side of the square maps in pixels. `domain`: the domain the detector scores for
+   * (core's detector has it in its settings); the evaluation takes it from here.
+   */
+  readonly settings: { readonly imageSize: number; readonly domain?: Domain };
   detect(
     images: readonly RawImage[],
     promptName: string,
