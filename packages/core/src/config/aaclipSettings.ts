@@ -6,16 +6,22 @@ import type { ClipModelConfig } from './modelConfig.js';
 import { MAX_IMAGE_SIZE } from './sizeLimits.js';
 import { parseWithSchema } from './zodIssue.js';
 
+/**
+ * What the images show: 'industrial' (MVTec, VisA, …) or 'medical' (brain MRI, liver CT, …). It
+ * picks the level-map blur and the image-score rule (industrial ½·pixel max + ½·det score, medical
+ * pixel max).
+ */
 export const Domain = z.enum(['industrial', 'medical']);
 export type Domain = z.infer<typeof Domain>;
 
 export const BlurSpec = z.object({
-  /** Taps at offsets −k//2 … k//2; odd so the kernel is centred. */
+  /** Kernel side in map pixels: an odd integer ≥ 1 (taps at offsets −k//2 … k//2, so it is centred). */
   kernelSize: z
     .number()
     .int()
     .positive()
     .refine((k) => k % 2 === 1, { message: 'kernel size must be odd' }),
+  /** Standard deviation of the Gaussian in map pixels, > 0. */
   sigma: z.number().positive(),
 });
 export type BlurSpec = z.infer<typeof BlurSpec>;
@@ -44,34 +50,47 @@ export function parseImageSize(value: unknown, source: string): number {
   return parseWithSchema(ImageSize, value, source);
 }
 
+/**
+ * AA-CLIP's settings. Every field is optional on input and defaults to the paper's value; a
+ * detector's settings are checked against its model (see checkSettingsForModel).
+ */
 export const AaclipSettings = z.object({
-  /** 1-based vision block numbers whose outputs are tapped for patch tokens (after blocks 6, 12, 18, 24). */
+  /**
+   * 1-based vision block numbers whose outputs are tapped for patch tokens: strictly increasing
+   * integers from 1 to the tower's block count (default [6, 12, 18, 24], ViT-L's 24 blocks).
+   * Must match the adapters' seg projections (one per level).
+   */
   levels: z
     .array(z.number().int().positive())
     .min(1)
     .refine((l) => l.every((v, i) => i === 0 || v > l[i - 1]!), { message: 'levels must be strictly increasing' })
     .default([6, 12, 18, 24]),
-  /** Residual adapters on vision blocks 0 … imageAdaptUntil−1. */
+  /** Residual adapters on vision blocks 0 … imageAdaptUntil−1: an integer 0 … vision blocks (default 6). */
   imageAdaptUntil: z.number().int().nonnegative().default(6),
-  /** Residual adapters on text blocks 0 … textAdaptUntil−1. */
+  /** Residual adapters on text blocks 0 … textAdaptUntil−1: an integer 0 … text blocks (default 3). */
   textAdaptUntil: z.number().int().nonnegative().default(3),
-  /** x = w·adapter(x) + (1−w)·x in the vision blocks. */
+  /** w in x = w·adapter(x) + (1−w)·x in the vision blocks: 0 … 1 (default 0.1). */
   imageResidualWeight: unitInterval.default(0.1),
-  /** The same for the text blocks. */
+  /** The same for the text blocks: 0 … 1 (default 0.1). */
   textResidualWeight: unitInterval.default(0.1),
-  /** Negative slope of the adapters' LeakyReLU. */
+  /** Negative slope of the adapters' LeakyReLU: ≥ 0 (default 0.01). */
   adapterLeakySlope: z.number().nonnegative().default(0.01),
-  /** Side of the square model input (the reference runs ViT-L-14-336 at 518). */
+  /**
+   * Side S of the square model input and of the maps, in pixels: a multiple of the patch size, at
+   * most 4096 (default 518; the reference runs ViT-L-14-336 at 518). Time and memory grow about
+   * as (S / patch)⁴ in attention.
+   */
   imageSize: ImageSize.default(518),
+  /** See Domain (default 'industrial'). */
   domain: Domain.default('industrial'),
-  /** Level-map smoothing per domain. */
+  /** Level-map Gaussian smoothing per domain, in map pixels (default industrial 7 / σ 1, medical 9 / σ 1.5). */
   blur: z
     .object({
       industrial: BlurSpec.default(blurForDomain('industrial')),
       medical: BlurSpec.default(blurForDomain('medical')),
     })
     .default({ industrial: blurForDomain('industrial'), medical: blurForDomain('medical') }),
-  /** Patch/anchor cosine similarities are multiplied by this before the level map. */
+  /** Patch/anchor cosine similarities are multiplied by this before the softmax of the level map: > 0 (default 100). */
   similarityScale: z.number().positive().default(100),
 });
 export type AaclipSettings = z.infer<typeof AaclipSettings>;
