@@ -119,17 +119,17 @@ describe('fuzzing the JSONL manifest reader', () => {
   });
 
   it('random bytes', async () => {
-    await runFuzz(fc.asyncProperty(randomBytes(new Uint8Array(0), 300), readsSafely), 0x15a101, 100);
+    await runFuzz(fc.asyncProperty(randomBytes(new Uint8Array(0), 300), readsSafely), 0x15a101, 80);
   });
 
   it('a valid manifest with bytes flipped, cut, inserted or removed', async () => {
-    await runFuzz(fc.asyncProperty(mutatedBytes(VALID), readsSafely), 0x15a102, 150);
+    await runFuzz(fc.asyncProperty(mutatedBytes(VALID), readsSafely), 0x15a102, 120);
   });
 
   it('lines whose paths leave the root or hold control characters, and fields of wrong types', async () => {
     const manifests = fc
       .tuple(fc.array(hostileLine, { minLength: 1, maxLength: 6 }), fc.constantFrom('\n', '\r\n'))
       .map(([lines, end]) => new TextEncoder().encode(lines.join(end)));
-    await runFuzz(fc.asyncProperty(manifests, readsSafely), 0x15a103, 200);
+    await runFuzz(fc.asyncProperty(manifests, readsSafely), 0x15a103, 160);
   });
 });
