@@ -99,3 +99,20 @@ describe('dataset check', () => {
     await rm(sound, { recursive: true, force: true });
   });
 });
+
+describe('the check report: one line per row', () => {
+  it('escapes control characters in class names from a manifest', async () => {
+    const dir = await makeWorkDir('check-names');
+    await writeImages(dir, ['a.png', 'b.png', 'b_mask.png']);
+    const lines = [
+      { image_path: 'a.png', label: 0, class_name: 'two\nlines', mask_path: null },
+      { image_path: 'b.png', label: 1, class_name: 'two\nlines', mask_path: 'b_mask.png' },
+    ].map((l) => JSON.stringify(l));
+    await writeFile(path.join(dir, 'meta.jsonl'), lines.join('\n'));
+    const report = await checkDataset('jsonl', dir, { manifest: path.join(dir, 'meta.jsonl') });
+    const text = formatCheckReport(report);
+    expect(text).toContain('two\\nlines');
+    expect(text.split('\n').some((line) => line === 'lines' || line.startsWith('lines '))).toBe(false);
+    await rm(dir, { recursive: true, force: true });
+  });
+});

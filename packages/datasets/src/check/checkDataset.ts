@@ -1,3 +1,4 @@
+import { escapeControlCharacters } from '@aaclip/core';
 import path from 'node:path';
 import type { Dataset } from '../registry/datasetFactory.js';
 import { scanDataset } from '../registry/openDataset.js';
@@ -56,11 +57,12 @@ export async function checkDataset(kind: string, root: string, datasetOptions?: 
 /** The report as text: a header line, a table of counts, then every problem on its own line. */
 export function formatCheckReport(report: CheckReport): string {
   const { dataset, counts, problems } = report;
+  // Names come from the user's files (a JSONL class_name may hold a newline): one line per row.
   const lines = [
-    `${dataset.kind} dataset at ${dataset.root}: ${dataset.classes.length} class${dataset.classes.length === 1 ? '' : 'es'}, ${dataset.samples.length} images (${dataset.domain})`,
+    `${dataset.kind} dataset at ${escapeControlCharacters(dataset.root)}: ${dataset.classes.length} class${dataset.classes.length === 1 ? '' : 'es'}, ${dataset.samples.length} images (${dataset.domain})`,
   ];
   const header = ['class', 'split', 'normal', 'anomalous', 'masks'];
-  const rows = counts.map((c) => [c.className, c.split, String(c.normal), String(c.anomalous), String(c.masks)]);
+  const rows = counts.map((c) => [escapeControlCharacters(c.className), c.split, String(c.normal), String(c.anomalous), String(c.masks)]);
   if (rows.length > 0) {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const render = (cells: string[]): string =>
