@@ -58,9 +58,15 @@ describe('validateClipWeights', () => {
     expect(thrown(() => validateClipWeights(cfg, bad, 'clip.safetensors')).message).toBe(
       'clip.safetensors: visual.proj has shape [64, 32], the config needs [64, 48]',
     );
+    // The position embedding may be at any square grid (the builder resizes it): 6×6 + 1 rows is
+    // accepted, 18 rows (no square grid) and another width are refused naming the tensor.
     const pos = new Map(clip);
     pos.set('visual.positional_embedding', { dtype: 'F32', shape: [37, 64], data: new Float32Array(37 * 64) });
-    expect(thrown(() => validateClipWeights(cfg, pos, 'clip.safetensors')).message).toMatch(/visual\.positional_embedding has shape \[37, 64\], the config needs \[17, 64\]/);
+    expect(validateClipWeights(cfg, pos, 'clip.safetensors').get('visual.positional_embedding')!.shape).toEqual([37, 64]);
+    pos.set('visual.positional_embedding', { dtype: 'F32', shape: [18, 64], data: new Float32Array(18 * 64) });
+    expect(thrown(() => validateClipWeights(cfg, pos, 'clip.safetensors')).message).toMatch(/^clip\.safetensors: visual\.positional_embedding: expected shape \[g² \+ 1, width\]/);
+    pos.set('visual.positional_embedding', { dtype: 'F32', shape: [17, 32], data: new Float32Array(17 * 32) });
+    expect(thrown(() => validateClipWeights(cfg, pos, 'clip.safetensors')).message).toMatch(/visual\.positional_embedding has shape \[17, 32\], the config needs \[17, 64\]/);
   });
 
   it('names a missing tensor and counts the rest', () => {
