@@ -30,6 +30,11 @@ function providerDirectory(): string {
   return path.join(packageDir, 'bin', 'napi-v6', process.platform, process.arch);
 }
 
+/** Every core this process may run on. */
+export function defaultThreads(): number {
+  return Math.max(1, os.availableParallelism());
+}
+
 function executionProviders(device: string): ort.InferenceSession.ExecutionProviderConfig[] {
   if (device === 'cpu') return ['cpu'];
   if (device === 'cuda') return [{ name: 'cuda', deviceId: 0 }];
@@ -120,10 +125,16 @@ export function createNodeBackend(): Backend {
       return { fusedAttention: device === 'cpu' };
     },
     async createSession(model: ModelBytes, options: SessionOptions): Promise<BackendSession> {
+      if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+        throw new AaclipError(`must be a whole number ≥ 1, got ${options.threads}`, 'threads');
+      }
       const sessionOptions: ort.InferenceSession.SessionOptions = {
         executionProviders: executionProviders(options.device),
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3, // errors only: node-placement notes are not for users
+        // onnxruntime-node leaves its intra-op pool at one thread on small machines unless told:
+        // a ViT-L image pass then keeps one of two cores busy.
+        intraOpNumThreads: options.threads ?? defaultThreads(),
       };
       if (model.externalData.length === 0) {
         const session = await ort.InferenceSession.create(model.model, sessionOptions);

@@ -57,6 +57,7 @@ Training (defaults: the reference's):
 Runtime:
   --backend <name>          node | web (default: the first that starts)
   --device <name>           cpu | cuda | webgpu (node), wasm (web)
+  --threads <n>             threads per model run (default: every core)
   --out <dir>               output folder (created if missing)
 
 Example:
@@ -121,6 +122,7 @@ export const trainCommand: Command = {
         'save-first-grads': { type: 'string' },
         backend: { type: 'string' },
         device: { type: 'string' },
+        threads: { type: 'string' },
         out: { type: 'string' },
       },
     });
@@ -218,6 +220,7 @@ export const trainCommand: Command = {
         resume: values.resume ?? false,
         backend: values.backend,
         device: values.device,
+        threads: parsePositiveInt(values.threads, '--threads'),
         checkpointing: values.checkpointing ?? false,
         saveFirstGradients: values['save-first-grads'],
         onEvent,

@@ -14,6 +14,7 @@ export const MODEL_OPTION_SPECS = {
   backend: { type: 'string' },
   device: { type: 'string' },
   'batch-size': { type: 'string' },
+  threads: { type: 'string' },
 } as const;
 
 export const MODEL_OPTIONS_HELP = `Model:
@@ -33,7 +34,8 @@ export const MODEL_OPTIONS_HELP = `Model:
 Runtime:
   --backend <name>          node | web (default: the first that starts)
   --device <name>           cpu | cuda | webgpu (node), wasm | webgpu (web) (default: the backend's preference)
-  --batch-size <n>          images per model run (default 1)`;
+  --batch-size <n>          images per model run (default 1)
+  --threads <n>             threads per model run (default: every core)`;
 
 export interface ModelOptionValues {
   model?: string;
@@ -47,6 +49,7 @@ export interface ModelOptionValues {
   backend?: string;
   device?: string;
   'batch-size'?: string;
+  threads?: string;
 }
 
 export interface ModelChoice {
@@ -57,6 +60,8 @@ export interface ModelChoice {
   readonly backend?: string;
   readonly device?: string;
   readonly batchSize?: number;
+  /** Threads per model run; omitted → every core. */
+  readonly threads?: number;
 }
 
 export function parsePositiveInt(value: string | undefined, flag: string): number | undefined {
@@ -98,6 +103,7 @@ export async function resolveModelOptions(values: ModelOptionValues): Promise<Mo
     backend: values.backend,
     device: values.device,
     batchSize: parsePositiveInt(values['batch-size'], '--batch-size'),
+    threads: parsePositiveInt(values.threads, '--threads'),
   };
 }
 

@@ -15,6 +15,7 @@ export async function startDetector(choice: ModelChoice, progress: Progress, set
     backend: choice.backend,
     device: choice.device,
     batchSize: choice.batchSize,
+    ...(choice.threads === undefined ? {} : { threads: choice.threads }),
     ...(choice.zeroShot ? { zeroShot: choice.zeroShot } : {}),
     onProgress: (stage) => progress.status(`model: ${stage}`),
   });

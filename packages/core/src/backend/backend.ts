@@ -9,6 +9,13 @@ export interface ModelBytes {
 export interface SessionOptions {
   /** A device the backend offers, e.g. 'cpu', 'cuda', 'wasm', 'webgpu'. */
   readonly device: string;
+  /**
+   * Threads one model run may use for its CPU work (intra-op parallelism), ≥ 1. Omitted → the
+   * backend's default; the node backend then uses every core the process may run on (onnxruntime
+   * would otherwise leave one busy on small machines). Backends whose runtime sets threads
+   * globally (onnxruntime-web's wasm) ignore it.
+   */
+  readonly threads?: number;
 }
 
 /** A loaded model on one device. Feeds and outputs are host tensors (F32 or I64). */

@@ -44,6 +44,8 @@ export interface DetectorOptions extends DetectorRunOptions {
   readonly backend?: string;
   /** Device ('cpu', 'cuda', 'wasm', 'webgpu', …); omitted → the backend's preference order. */
   readonly device?: string;
+  /** Threads per model run (see SessionOptions.threads); omitted → the backend's default (node: every core). */
+  readonly threads?: number;
   /**
    * Build the towers with onnxruntime's fused attention (com.microsoft MultiHeadAttention);
    * omitted → what the backend prefers for the device (`Backend.modelPreferences`).
@@ -78,6 +80,8 @@ export interface PrebuiltDetectorOptions extends DetectorRunOptions {
   readonly backend?: string;
   /** Device; omitted → the backend's preference order. */
   readonly device?: string;
+  /** Threads per model run (see SessionOptions.threads); omitted → the backend's default. */
+  readonly threads?: number;
 }
 
 
@@ -143,7 +147,8 @@ export class AnomalyDetector {
     const { backend, device } = await resolveBackend({ backend: options.backend, device: options.device });
     const fusedAttention = options.fusedAttention ?? backend.modelPreferences?.(device).fusedAttention ?? false;
     const built = buildCheckedModels(model.config, checked, { fusedAttention, onProgress: progress });
-    const sessions = await createDetectorSessions(backend, device, built.takeVision, built.takeText, progress);
+    const session = { device, ...(options.threads === undefined ? {} : { threads: options.threads }) };
+    const sessions = await createDetectorSessions(backend, session, built.takeVision, built.takeText, progress);
     progress('ready');
     return new AnomalyDetector(checked.settings, backend, device, run.parts, run.promptSet, sessions.vision, sessions.text, run.batchSize, visionOutputsOf(checked.tower));
   }

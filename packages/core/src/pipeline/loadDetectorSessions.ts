@@ -1,5 +1,5 @@
 // Step 2 of the pipeline: the two ONNX models → sessions on a backend and device.
-import type { Backend, BackendSession, ModelBytes } from '../backend/backend.js';
+import type { Backend, BackendSession, ModelBytes, SessionOptions } from '../backend/backend.js';
 import { resolveBackend } from '../backend/registry.js';
 import type { DetectorSetupStage } from './buildDetectorModels.js';
 
@@ -16,6 +16,8 @@ export interface SessionLoadOptions {
   readonly backend?: string;
   /** Device ('cpu', 'cuda', 'wasm', 'webgpu', …); omitted → the backend's preference order. */
   readonly device?: string;
+  /** Threads per model run (see SessionOptions.threads); omitted → the backend's default. */
+  readonly threads?: number;
   readonly onProgress?: (stage: DetectorSetupStage) => void;
 }
 
@@ -26,17 +28,17 @@ export interface SessionLoadOptions {
  */
 export async function createDetectorSessions(
   backend: Backend,
-  device: string,
+  session: SessionOptions,
   vision: () => ModelBytes,
   text: () => ModelBytes,
   onProgress?: (stage: DetectorSetupStage) => void,
 ): Promise<DetectorSessions> {
   onProgress?.('loading vision model');
-  const visionSession = await backend.createSession(vision(), { device });
+  const visionSession = await backend.createSession(vision(), session);
   try {
     onProgress?.('loading text model');
-    const textSession = await backend.createSession(text(), { device });
-    return { vision: visionSession, text: textSession, backend, device };
+    const textSession = await backend.createSession(text(), session);
+    return { vision: visionSession, text: textSession, backend, device: session.device };
   } catch (err) {
     await visionSession.dispose();
     throw err;
@@ -54,5 +56,6 @@ export async function loadDetectorSessions(
 ): Promise<DetectorSessions> {
   options.onProgress?.('starting backend');
   const { backend, device } = await resolveBackend({ backend: options.backend, device: options.device });
-  return createDetectorSessions(backend, device, () => models.vision, () => models.text, options.onProgress);
+  const session = { device, ...(options.threads === undefined ? {} : { threads: options.threads }) };
+  return createDetectorSessions(backend, session, () => models.vision, () => models.text, options.onProgress);
 }

@@ -14,7 +14,7 @@ import {
   jitterColors,
   surgeryFeaturesOutput,
 } from '@aaclip/core';
-import type { AaclipSettings, Backend, BackendSession, ClipTokenizer, PromptSet, Tensor, TensorMap, TrainingSettings } from '@aaclip/core';
+import type { AaclipSettings, Backend, BackendSession, ClipTokenizer, PromptSet, SessionOptions, Tensor, TensorMap, TrainingSettings } from '@aaclip/core';
 import type { TrainingStage } from '../adapters/trainingStage.js';
 import { loadTrainingImage } from '../data/loadTrainingImage.js';
 import type { TrainingExample } from '../data/trainingExample.js';
@@ -87,13 +87,13 @@ export class SurgeryFeatures {
     private readonly size: number,
   ) {}
 
-  static async create(model: TrainingModel, settings: AaclipSettings, training: TrainingSettings, levels: readonly number[], backend: Backend, device: string): Promise<SurgeryFeatures> {
+  static async create(model: TrainingModel, settings: AaclipSettings, training: TrainingSettings, levels: readonly number[], backend: Backend, options: SessionOptions): Promise<SurgeryFeatures> {
     const onnx = buildSurgeryVisionModel(model.config, model.weights, settings, {
       surgeryFromBlock: training.text.surgeryFromBlock,
       weightsSource: model.sources?.weights,
-      fusedAttention: backend.modelPreferences?.(device).fusedAttention ?? false,
+      fusedAttention: backend.modelPreferences?.(options.device).fusedAttention ?? false,
     });
-    const session = await backend.createSession(onnx, { device });
+    const session = await backend.createSession(onnx, options);
     return new SurgeryFeatures(session, levels, settings.imageSize);
   }
 
@@ -129,13 +129,13 @@ export async function classAnchorsFor(
   promptSet: PromptSet,
   promptNames: readonly string[],
   backend: Backend,
-  device: string,
+  options: SessionOptions,
 ): Promise<Float32Array[]> {
   const onnx = buildTextModel(model.config, model.weights, adapters, settings, {
     weightsSource: model.sources?.weights,
-    fusedAttention: backend.modelPreferences?.(device).fusedAttention ?? false,
+    fusedAttention: backend.modelPreferences?.(options.device).fusedAttention ?? false,
   });
-  const session = await backend.createSession(onnx, { device });
+  const session = await backend.createSession(onnx, options);
   try {
     const anchors: Float32Array[] = [];
     for (const name of promptNames) {

@@ -1,7 +1,7 @@
 // Training-step models on a backend, one per batch size (the graphs have concrete shapes; an
 // epoch's last batch may be smaller), built on first use.
 import { AaclipError } from '@aaclip/core';
-import type { Backend, BackendSession, Tensor, TrainingStepModel } from '@aaclip/core';
+import type { Backend, BackendSession, SessionOptions, Tensor, TrainingStepModel } from '@aaclip/core';
 
 export interface StepOutcome {
   readonly loss: number;
@@ -16,7 +16,7 @@ export class StepSessions {
 
   constructor(
     private readonly backend: Backend,
-    private readonly device: string,
+    private readonly options: SessionOptions,
     private readonly build: (batchSize: number) => TrainingStepModel,
   ) {}
 
@@ -25,7 +25,7 @@ export class StepSessions {
     if (!entry) {
       entry = (async () => {
         const model = this.build(batchSize);
-        const session = await this.backend.createSession(model.onnx, { device: this.device });
+        const session = await this.backend.createSession(model.onnx, this.options);
         return { model, session };
       })();
       this.sessions.set(batchSize, entry);

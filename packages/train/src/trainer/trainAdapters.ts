@@ -13,7 +13,7 @@ import {
   resolveBackend,
   writeSafetensors,
 } from '@aaclip/core';
-import type { AaclipSettings, Backend, PromptSet, Tensor, TensorMap, TrainingSettings } from '@aaclip/core';
+import type { AaclipSettings, Backend, PromptSet, SessionOptions, Tensor, TensorMap, TrainingSettings } from '@aaclip/core';
 import { writeFileAtomic } from '@aaclip/backend-node';
 import { stageAdapterShapes, type TrainingStage } from '../adapters/trainingStage.js';
 import { readCheckpoint, writeCheckpoint } from '../checkpoint/checkpointFile.js';
@@ -62,6 +62,8 @@ export interface TrainRunOptions {
   readonly resume?: boolean;
   readonly backend?: string;
   readonly device?: string;
+  /** Threads per model run (see SessionOptions.threads); omitted → the backend's default (node: every core). */
+  readonly threads?: number;
   /** Recompute block activations in the backward pass (less memory, ~1.3× the time). */
   readonly checkpointing?: boolean;
   /**
@@ -159,6 +161,7 @@ interface StageRun extends Omit<TrainRunOptions, 'backend' | 'device'> {
 
 async function trainStage(run: StageRun): Promise<{ loss?: number; firstGradientsFile?: string }> {
   const { stage, model, data, settings, training, adapters, backend, device, emit } = run;
+  const session: SessionOptions = { device, ...(run.threads === undefined ? {} : { threads: run.threads }) };
   const size = settings.imageSize;
   const batchSize = stage === 'text' ? training.text.batchSize : training.image.batchSize;
   const epochs = stage === 'text' ? training.text.epochs : training.image.epochs;
@@ -182,14 +185,14 @@ async function trainStage(run: StageRun): Promise<{ loss?: number; firstGradient
   let anchors: Float32Array[] = [];
   if (stage === 'text') {
     promptIds = classPromptIds(model.tokenizer, promptNames, run.promptSet, model.config.text_cfg.context_length);
-    surgery = await SurgeryFeatures.create(model, settings, training, levels, backend, device);
+    surgery = await SurgeryFeatures.create(model, settings, training, levels, backend, session);
   } else {
     emit({ kind: 'status', message: 'computing the anchors of every class with the text adapters' });
-    anchors = await classAnchorsFor(model, adapters, settings, run.promptSet, promptNames, backend, device);
+    anchors = await classAnchorsFor(model, adapters, settings, run.promptSet, promptNames, backend, session);
   }
   const counts = promptIds ? { normalCount: promptIds.normalCount, abnormalCount: promptIds.abnormalCount } : { normalCount: 1, abnormalCount: 1 };
   const base = { config: model.config, weights: model.weights, adapters, settings, training, weightsSource: model.sources?.weights };
-  const sessions = new StepSessions(backend, device, (b) =>
+  const sessions = new StepSessions(backend, session, (b) =>
     stage === 'text'
       ? buildTextTrainingStep({ ...base, batchSize: b, classCount: classes.length, prompts: counts }, { checkpointing: run.checkpointing })
       : buildImageTrainingStep({ ...base, batchSize: b }, { checkpointing: run.checkpointing }),
