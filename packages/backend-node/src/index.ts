@@ -3,5 +3,6 @@ import './register.js';
 
 export { createNodeBackend, CUDA_INSTALL_HINT, defaultThreads } from './onnxruntimeNodeBackend.js';
 export { NODE_BACKEND_PRIORITY } from './register.js';
-// The file I/O, also importable without registering anything from '@aaclip/backend-node/node-io'.
-export * from './files/nodeIo.js';
+// The file I/O from @aaclip/node-io, also importable without registering anything from
+// '@aaclip/backend-node/node-io' (or '@aaclip/node-io' itself).
+export * from './nodeIo.js';

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeImageFile } from '@aaclip/backend-node';
+import { decodeImageFile } from '@aaclip/node-io';
 import { ClassEvaluator } from '@aaclip/eval';
 import { sharedDir } from '../../../test-support/fixture.js';
 

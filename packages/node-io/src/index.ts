@@ -1,17 +1,18 @@
-// `@aaclip/backend-node/node-io`: the Node implementations of the I/O core describes (FileIo) and
-// the model-file readers, with no side effect. Unlike the package's main entry it registers no
+// `@aaclip/node-io`: the Node implementations of the I/O core describes (FileIo) and the model-file
+// readers, with no side effect. It depends on core and sharp only — no runtime: it registers no
 // backend and never loads onnxruntime-node, so packages that only read and write files
-// (@aaclip/datasets, @aaclip/eval) import this entry and stay free of a runtime.
+// (@aaclip/datasets, @aaclip/eval) depend on it and installing them brings no onnxruntime.
+// @aaclip/backend-node re-exports all of it (from its main entry and its `./node-io` subpath).
 import type { FileIo } from '@aaclip/core';
-import { decodeImageFile } from '../decodeImage.js';
-import { readRegularFile } from './readRegularFile.js';
-import { writeFileAtomic } from './writeFileAtomic.js';
+import { decodeImageFile } from './decodeImage.js';
+import { readRegularFile } from './files/readRegularFile.js';
+import { writeFileAtomic } from './files/writeFileAtomic.js';
 
-export { decodeImageFile, decodeImageBytes, MAX_IMAGE_PIXELS } from '../decodeImage.js';
-export { writeFileAtomic } from './writeFileAtomic.js';
-export { readRegularFile, MAX_FILE_BYTES, type InputFileKind } from './readRegularFile.js';
-export { findModelFiles, loadModelFiles, loadTokenizer, readModelConfig, readWeightsFile, MODEL_DIR_FILES, type ModelFiles } from './loadModelFiles.js';
-export { MAX_FILE_NAME_BYTES, utf8Prefix } from './fileNames.js';
+export { decodeImageFile, decodeImageBytes, MAX_IMAGE_PIXELS } from './decodeImage.js';
+export { writeFileAtomic } from './files/writeFileAtomic.js';
+export { readRegularFile, MAX_FILE_BYTES, type InputFileKind } from './files/readRegularFile.js';
+export { findModelFiles, loadModelFiles, loadTokenizer, readModelConfig, readWeightsFile, MODEL_DIR_FILES, type ModelFiles } from './files/loadModelFiles.js';
+export { MAX_FILE_NAME_BYTES, utf8Prefix } from './files/fileNames.js';
 
 /**
  * Node's file I/O: images decoded with sharp (BMP by hand), regular files only (no FIFO, device or

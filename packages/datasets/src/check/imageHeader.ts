@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { AaclipError } from '@aaclip/core';
-import { decodeImageFile } from '@aaclip/backend-node/node-io';
+import { decodeImageFile } from '@aaclip/node-io';
 import { readBmpSize } from './bmpHeader.js';
 import { maskIsBlank } from './maskAnomalies.js';
 

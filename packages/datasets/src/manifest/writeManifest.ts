@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '@aaclip/backend-node/node-io';
+import { writeFileAtomic } from '@aaclip/node-io';
 import type { Dataset } from '../registry/datasetFactory.js';
 import type { DatasetSample } from '../sample/datasetSample.js';
 import { manifestText } from './manifestRecord.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { writeFileAtomic } from '@aaclip/backend-node/node-io';
+import { writeFileAtomic } from '@aaclip/node-io';
 import type { EvaluationReport } from './evaluationReport.js';
 import { metricsJson } from './evaluationReport.js';
 import { metricsCsv } from './metricsTable.js';

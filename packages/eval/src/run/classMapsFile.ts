@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { AaclipError, readSafetensors, writeSafetensors } from '@aaclip/core';
 import type { Domain, TensorMap } from '@aaclip/core';
-import { writeFileAtomic } from '@aaclip/backend-node/node-io';
+import { writeFileAtomic } from '@aaclip/node-io';
 import type { ClassPredictions } from '../protocol/evaluateClass.js';
 
 const FORMAT = 'aaclip-class-maps';

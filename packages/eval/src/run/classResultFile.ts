@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '@aaclip/backend-node/node-io';
+import { writeFileAtomic } from '@aaclip/node-io';
 import type { ScoredImage } from '../protocol/evaluateClass.js';
 import type { ClassReport } from '../report/evaluationReport.js';
 import { injectiveFileStem } from './outputNames.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { AaclipError } from '@aaclip/core';
 import type { DecodeImage, Domain, RawImage } from '@aaclip/core';
-import { decodeImageFile, writeFileAtomic } from '@aaclip/backend-node/node-io';
+import { decodeImageFile, writeFileAtomic } from '@aaclip/node-io';
 import { formatDatasetProblem, maskAnomalies, maskIsBlank } from '@aaclip/datasets';
 import { ClassEvaluator } from '../protocol/classEvaluator.js';
 import type { EvaluationReport, GalleryEntry } from '../report/evaluationReport.js';
@@ -52,7 +52,7 @@ export interface DatasetEvaluationOptions {
   readonly batchSize?: number;
   readonly title?: string;
   readonly details?: Readonly<Record<string, string>>;
-  /** Decodes the images and masks (default: backend-node's Node decoder, sharp with BMP by hand). */
+  /** Decodes the images and masks (default: @aaclip/node-io's decoder, sharp with BMP by hand). */
   readonly decodeImage?: DecodeImage;
   readonly onProgress?: (progress: EvaluationProgress) => void;
   readonly onClassDone?: (result: ClassResult, resumed: boolean) => void;

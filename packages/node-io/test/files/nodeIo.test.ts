@@ -1,6 +1,6 @@
-// '@aaclip/backend-node/node-io' is the side-effect-free entry: importing it registers no backend and
-// loads no onnxruntime-node (this file runs in its own forked process), and nodeFileIo is core's
-// FileIo on Node's file system.
+// '@aaclip/node-io' has no side effect: importing it registers no backend and loads no
+// onnxruntime-node (this file runs in its own forked process), and nodeFileIo is core's FileIo on
+// Node's file system.
 import { createRequire } from 'node:module';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,13 +15,13 @@ let io: FileIo;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'aaclip-node-io-'));
-  ({ nodeFileIo: io } = await import('@aaclip/backend-node/node-io'));
+  ({ nodeFileIo: io } = await import('@aaclip/node-io'));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('@aaclip/backend-node/node-io', () => {
+describe('@aaclip/node-io', () => {
   it('registers no backend and loads no onnxruntime-node', () => {
     expect(listBackends()).toEqual([]);
     expect(Object.keys(require.cache).filter((file) => /onnxruntime/i.test(file))).toEqual([]);
