@@ -23,11 +23,21 @@ export default tseslint.config(
   {
     files: ['packages/datasets/src/**/*.ts', 'packages/eval/src/**/*.ts'],
     rules: {
-      // Importing datasets or eval registers no backend: they take their file I/O from the side-effect-free entry.
+      // Importing (or installing) datasets or eval brings no backend: their file I/O comes from @aaclip/node-io.
       'no-restricted-imports': ['error', {
-        paths: [{ name: '@aaclip/backend-node', message: "import '@aaclip/backend-node/node-io' (it registers no backend)" }],
-        patterns: ['onnxruntime-*', '@aaclip/backend-web'],
+        paths: [{ name: '@aaclip/backend-node', message: "import '@aaclip/node-io' (no runtime, registers nothing)" }],
+        patterns: [
+          { group: ['@aaclip/backend-node/*'], message: "import '@aaclip/node-io' (datasets and eval do not depend on backend-node)" },
+          { group: ['onnxruntime-*', '@aaclip/backend-web'], message: 'datasets and eval use no runtime' },
+        ],
       }],
+    },
+  },
+  {
+    files: ['packages/node-io/src/**/*.ts'],
+    rules: {
+      // node-io depends on core and sharp only: no runtime, no backend.
+      'no-restricted-imports': ['error', { patterns: ['onnxruntime-*', '@aaclip/backend-*', '@aaclip/datasets', '@aaclip/eval', '@aaclip/train', '@aaclip/cli'] }],
     },
   },
   {
@@ -35,7 +45,7 @@ export default tseslint.config(
     ignores: ['packages/eval/src/report/pngEncoding.ts', 'packages/eval/src/report/writeReports.ts'],
     rules: {
       // eval's browser entry (metrics, protocol, heatmaps, report rendering) runs in browsers: nothing Node-only.
-      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'os', 'crypto', 'sharp', 'onnxruntime-*', '@aaclip/backend-*', '@aaclip/datasets', '../run/*', './run/*', '**/pngEncoding.js', '**/writeReports.js'] }],
+      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'os', 'crypto', 'sharp', 'onnxruntime-*', '@aaclip/backend-*', '@aaclip/node-io', '@aaclip/datasets', '../run/*', './run/*', '**/pngEncoding.js', '**/writeReports.js'] }],
     },
   },
 );
