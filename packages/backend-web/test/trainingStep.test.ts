@@ -5,7 +5,7 @@ import { TrainingSettings, buildImageTrainingStep } from '@aaclip/core';
 import type { Backend, Tensor, TrainingStepModel } from '@aaclip/core';
 import { createNodeBackend } from '@aaclip/backend-node';
 import { createWebBackend } from '@aaclip/backend-web';
-import { goldenFloats, loadFixture } from '../../core/test/graph/fixtureModels.js';
+import { goldenFloats, loadFixture } from '../../../test-support/fixtureLoader.js';
 
 const AGREEMENT = 1e-5;
 const BATCH = 3;

@@ -11,7 +11,8 @@ import {
   type ConformanceReport,
 } from '@aaclip/core/testing';
 import { runOnnx } from '../graph/runOnnx.js';
-import { loadConformanceFiles } from './conformanceFiles.js';
+import { loadConformanceFiles } from '../../../../test-support/fixtureLoader.js';
+import { hasOp } from '../../../../test-support/onnxReader.js';
 
 interface Tampering {
   /** Changes an output of the session in place. */
@@ -102,7 +103,7 @@ describe('conformance suite', () => {
   });
 
   it('builds the models as the pipeline does for the backend: fused attention when it asks for it (inference), plain ops for the training steps', async () => {
-    const opsOf = (model: Uint8Array): boolean => new TextDecoder('latin1').decode(model).includes('MultiHeadAttention');
+    const opsOf = (model: Uint8Array): boolean => hasOp(model, 'MultiHeadAttention');
     for (const fusedAttention of [true, false]) {
       const models: Uint8Array[] = [];
       const report = await run({ fusedAttention, models });

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, serializeModel, type Backend } from '@aaclip/core';
 import { CONFORMANCE_CASES, formatConformanceReport, runConformanceSuite, type ConformanceReport } from '@aaclip/core/testing';
-import { loadConformanceFiles } from './conformanceFiles.js';
+import { loadConformanceFiles } from '../../../../test-support/fixtureLoader.js';
 
 export interface ConformanceSubject {
   /** e.g. "node/cpu". */

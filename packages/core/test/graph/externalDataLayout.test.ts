@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { AaclipError, GraphBuilder, serializeModel } from '@aaclip/core';
 import { floatTensor, maxAbsDiff, runOnnx } from './runOnnx.js';
+import { readOnnxModel } from '../../../../test-support/onnxReader.js';
 
 /** y = Gemm(x, W, b, transB = 1) with W [3, 2] (PyTorch layout), and a small scale initializer. */
 function linearGraph() {
@@ -33,6 +34,13 @@ describe('per-tensor external data', () => {
     expect(serialized.externalData[0]!.data.buffer).toBe(w.buffer);
     expect(serialized.externalData[0]!.data.byteLength).toBe(24);
     expect(serialized.externalData[1]!.data.buffer).toBe(b.buffer);
+    // The model points each of them at its own file, from offset 0; the scalar's bytes stay in the model.
+    const initializers = readOnnxModel(serialized.model).graph.initializers;
+    expect(initializers.filter((t) => t.external).map((t) => [t.name, t.external])).toEqual([
+      ['fc.weight', { location: 'w.bin.0', offset: 0, length: 24 }],
+      ['fc.bias', { location: 'w.bin.1', offset: 0, length: 12 }],
+    ]);
+    expect(initializers.filter((t) => !t.external).map((t) => t.rawData?.byteLength)).toEqual([4]);
     const x = new Float32Array([1, 2, -3, 0.5]);
     const perTensor = await runOnnx(serialized, { x: floatTensor(x, [2, 2]) });
     const packed = await runOnnx(serializeModel(graph, { externalDataThreshold: 12 }), { x: floatTensor(x, [2, 2]) });

@@ -2,7 +2,7 @@
 // computes: the fixture's golden values within the README's 1e-4, on onnxruntime-node's CPU.
 import { describe, expect, it } from 'vitest';
 import { buildTextModel, buildTextTowerGraph, buildVisionModel, buildVisionTowerGraph, computeTextAnchors } from '@aaclip/core';
-import { goldenFloats, loadFixture } from './fixtureModels.js';
+import { goldenFloats, loadFixture } from '../../../../test-support/fixtureLoader.js';
 import { floatTensor, int64Tensor, maxAbsDiff, runOnnx } from './runOnnx.js';
 
 const TOLERANCE = 1e-4;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AaclipError, GraphBuilder, serializeModel, validateGraph } from '@aaclip/core';
 import type { Graph } from '@aaclip/core';
 import { floatTensor, int64Tensor, maxAbsDiff, runOnnx } from './runOnnx.js';
+import { readOnnxModel, type OnnxExternalData } from '../../../../test-support/onnxReader.js';
 
 /** y = x @ W + b with W [2, 3] and b [3]. */
 function affineGraph(): { graph: Graph; w: Float32Array; b: Float32Array } {
@@ -23,12 +24,11 @@ function affineReference(x: Float32Array, w: Float32Array, b: Float32Array, rows
   return out;
 }
 
-function containsBytes(haystack: Uint8Array, needle: Uint8Array): boolean {
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-    return true;
-  }
-  return false;
+/** The initializer's placement as the model states it: its inline bytes or its external data entry. */
+function placement(model: Uint8Array, name: string): { rawData?: Uint8Array; external?: OnnxExternalData } {
+  const t = readOnnxModel(model).graph.initializers.find((i) => i.name === name);
+  if (!t) throw new Error(`no initializer "${name}"`);
+  return { ...(t.rawData ? { rawData: t.rawData.slice() } : {}), ...(t.external ? { external: t.external } : {}) };
 }
 
 describe('ONNX serialisation', () => {
@@ -50,12 +50,13 @@ describe('ONNX serialisation', () => {
     expect(file.data.byteLength).toBe(4096 + 12);
     expect(new Float32Array(file.data.buffer.slice(0, 24))).toEqual(w);
     expect(new Float32Array(file.data.buffer.slice(4096, 4108))).toEqual(b);
-    // The weights' bytes are inside the inline model, not inside the one with external data.
+    // The weights' bytes are inside the inline model, and only referenced by the one with external data.
     const wBytes = new Uint8Array(w.buffer);
     const inline = serializeModel(graph);
     expect(inline.externalData).toHaveLength(0);
-    expect(containsBytes(inline.model, wBytes)).toBe(true);
-    expect(containsBytes(serialized.model, wBytes)).toBe(false);
+    expect(placement(inline.model, 'W')).toEqual({ rawData: wBytes });
+    expect(placement(serialized.model, 'W')).toEqual({ external: { location: 'weights.bin', offset: 0, length: 24 } });
+    expect(placement(serialized.model, 'b')).toEqual({ external: { location: 'weights.bin', offset: 4096, length: 12 } });
 
     const x = new Float32Array([0.5, -1]);
     const out = await runOnnx(serialized, { x: floatTensor(x, [1, 2]) });

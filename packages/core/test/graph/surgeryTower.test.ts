@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AaclipError, buildSurgeryTowerGraph, buildSurgeryVisionModel, readSafetensors } from '@aaclip/core';
 import type { OnnxModel, TensorMap } from '@aaclip/core';
 import { fixtureFile } from '../../../../test-support/fixture.js';
-import { goldenFloats, loadFixture } from './fixtureModels.js';
+import { goldenFloats, loadFixture } from '../../../../test-support/fixtureLoader.js';
 import { floatTensor, maxAbsDiff, runOnnx } from './runOnnx.js';
 
 // README tolerance for tokens.

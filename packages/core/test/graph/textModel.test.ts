@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildTextModel, computeTextAnchors } from '@aaclip/core';
 import type { OnnxModel } from '@aaclip/core';
-import { goldenFloats, loadFixture } from './fixtureModels.js';
+import { goldenFloats, loadFixture } from '../../../../test-support/fixtureLoader.js';
 import { int64Tensor, maxAbsDiff, runOnnx } from './runOnnx.js';
 
 const TOLERANCE = 1e-4;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildTextTowerGraph, buildVisionTowerGraph, validateGraph } from '@aaclip/core';
-import { loadFixture } from './fixtureModels.js';
+import { loadFixture } from '../../../../test-support/fixtureLoader.js';
 
 // The plain ONNX ops the towers may use (what an autodiff pass over the IR has to differentiate).
 const PLAIN_OPS = new Set([

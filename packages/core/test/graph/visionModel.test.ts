@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AaclipError, buildVisionModel } from '@aaclip/core';
 import type { OnnxModel } from '@aaclip/core';
-import { goldenFloats, loadFixture } from './fixtureModels.js';
+import { goldenFloats, loadFixture } from '../../../../test-support/fixtureLoader.js';
 import { floatTensor, maxAbsDiff, runOnnx } from './runOnnx.js';
 
 // README tolerance for tokens.

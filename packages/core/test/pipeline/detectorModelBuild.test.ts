@@ -13,8 +13,9 @@ import {
   type ModelBytes,
   type ModelPreferences,
 } from '@aaclip/core';
-import { loadFixture } from '../graph/fixtureModels.js';
+import { loadFixture } from '../../../../test-support/fixtureLoader.js';
 import { fixtureFile, vocabPath } from '../../../../test-support/fixture.js';
+import { hasOp } from '../../../../test-support/onnxReader.js';
 
 const BACKEND = 'recording-test-backend';
 
@@ -43,8 +44,8 @@ async function detectorModel(): Promise<DetectorModel> {
   return { config, preprocess, weights: fixture.clip, adapters: fixture.adapters, tokenizer };
 }
 
-/** Whether the serialised model names the fused attention operator (op types are plain UTF-8 in the protobuf). */
-const usesFusedAttention = (model: ModelBytes): boolean => Buffer.from(model.model).includes('MultiHeadAttention');
+/** Whether the serialised model has a fused attention node. */
+const usesFusedAttention = (model: ModelBytes): boolean => hasOp(model.model, 'MultiHeadAttention');
 
 afterEach(() => unregisterBackend(BACKEND));
 

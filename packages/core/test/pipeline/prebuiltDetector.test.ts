@@ -23,7 +23,7 @@ import {
   type Tensor,
   type TensorMap,
 } from '@aaclip/core';
-import { goldenFloats, loadFixture } from '../graph/fixtureModels.js';
+import { goldenFloats, loadFixture } from '../../../../test-support/fixtureLoader.js';
 import { maxAbsDiff } from '../graph/runOnnx.js';
 import { fixtureFile, vocabPath } from '../../../../test-support/fixture.js';
 

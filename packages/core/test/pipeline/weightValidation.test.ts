@@ -13,7 +13,7 @@ import {
   type TensorMap,
 } from '@aaclip/core';
 import { interpolatePositionEmbedding } from '../../src/graph/towers/positionEmbedding.js';
-import { loadFixture } from '../graph/fixtureModels.js';
+import { loadFixture } from '../../../../test-support/fixtureLoader.js';
 import { fixtureFile } from '../../../../test-support/fixture.js';
 
 const POS = 'visual.positional_embedding';

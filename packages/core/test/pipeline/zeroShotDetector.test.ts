@@ -22,7 +22,7 @@ import {
   type TensorMap,
   type ZeroShotMode,
 } from '@aaclip/core';
-import { goldenFloats, loadFixture } from '../graph/fixtureModels.js';
+import { goldenFloats, loadFixture } from '../../../../test-support/fixtureLoader.js';
 import { maxAbsDiff, runOnnx } from '../graph/runOnnx.js';
 import { fixtureFile, vocabPath } from '../../../../test-support/fixture.js';
 

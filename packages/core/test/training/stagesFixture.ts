@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { onnxModelFromGraph, readSafetensors } from '@aaclip/core';
 import type { Graph, TensorMap } from '@aaclip/core';
 import { fixtureFile } from '../../../../test-support/fixture.js';
-import { loadFixture } from '../graph/fixtureModels.js';
+import { loadFixture } from '../../../../test-support/fixtureLoader.js';
 import { floatTensor, runOnnx } from '../graph/runOnnx.js';
 
 /** Losses within 1e-4 relative (tiny-aaclip README). */

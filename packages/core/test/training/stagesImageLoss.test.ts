@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TrainingSettings, buildImageStageLossGraph, validateGraph } from '@aaclip/core';
 import type { Graph } from '@aaclip/core';
-import { goldenFloats, loadFixture } from '../graph/fixtureModels.js';
+import { goldenFloats, loadFixture } from '../../../../test-support/fixtureLoader.js';
 import { floatTensor } from '../graph/runOnnx.js';
 import {
   DIFFERENTIABLE_OPS,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TrainingSettings, buildTextStageLossGraph, countedTextStageLevels, validateGraph } from '@aaclip/core';
 import type { Graph, Stage1Levels, TensorMap } from '@aaclip/core';
 import type * as ort from 'onnxruntime-node';
-import { goldenFloats, loadFixture } from '../graph/fixtureModels.js';
+import { goldenFloats, loadFixture } from '../../../../test-support/fixtureLoader.js';
 import { floatTensor, int64Tensor, maxAbsDiff } from '../graph/runOnnx.js';
 import {
   DIFFERENTIABLE_OPS,

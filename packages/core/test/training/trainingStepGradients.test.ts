@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { TrainingSettings, buildImageTrainingStep, buildTextTrainingStep } from '@aaclip/core';
 import type { TensorMap, TrainingStepModel } from '@aaclip/core';
 import type * as ort from 'onnxruntime-node';
-import { goldenFloats, loadFixture } from '../graph/fixtureModels.js';
+import { goldenFloats, loadFixture } from '../../../../test-support/fixtureLoader.js';
 import { floatTensor, int64Tensor, runOnnx } from '../graph/runOnnx.js';
 import { LOSS_TOLERANCE, floats, masksFeed, oneHotLabels, relativeError, scalarOf, trainTensors } from './stagesFixture.js';
 
