@@ -1,8 +1,9 @@
 import type { RawImage } from '../image/rawImage.js';
 
 // The file and image I/O the packages above core need, as interfaces only: core runs in browsers
-// and implements none of them. The Node implementations live in `@aaclip/backend-node/node-io`,
-// an entry that registers no backend; a browser or a test may hand in its own.
+// and implements none of them. The Node implementations live in `@aaclip/node-io` (no runtime,
+// registers no backend; re-exported by `@aaclip/backend-node`); a browser or a test may hand in
+// its own.
 
 /**
  * Decodes the image at `location` (a path, a URL — whatever the implementation reads) to raw
