@@ -1,15 +1,14 @@
 // The node backend stages a model with external data in a temporary folder for onnxruntime; on
 // POSIX systems the folder is gone as soon as the session exists, and the session still runs.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTextModel, parseAaclipSettings, parseModelConfig, readSafetensors, type TensorMap } from '@aaclip/core';
+import { buildTextModel } from '@aaclip/core';
 import { maxAbsError } from '@aaclip/core/testing';
 import { createNodeBackend } from '@aaclip/backend-node';
-import { fixtureFile } from '../../../test-support/fixture.js';
+import { fixtureTensors, loadFixture } from '../../../test-support/fixtureLoader.js';
 
-const read = (name: string): TensorMap => readSafetensors(new Uint8Array(readFileSync(fixtureFile(name))), name).tensors;
 
 let privateTmp = '';
 let savedTmpdir: string | undefined;
@@ -26,11 +25,7 @@ afterEach(() => {
 
 describe.skipIf(process.platform === 'win32')('node backend staging', () => {
   it('leaves no staged files once the session is created, and the session gives the inline model’s outputs', async () => {
-    const json = JSON.parse(readFileSync(fixtureFile('config.json'), 'utf8')) as { model: unknown; image_size: number };
-    const config = parseModelConfig(json.model, 'config.json').model;
-    const settings = parseAaclipSettings({ imageSize: json.image_size }, 'config.json');
-    const clip = read('clip.safetensors');
-    const adapters = read('adapters.safetensors');
+    const { config, settings, clip, adapters } = loadFixture();
     const external = buildTextModel(config, clip, adapters, settings, { externalDataThreshold: 256 });
     const inline = buildTextModel(config, clip, adapters, settings, { externalDataThreshold: Infinity });
     expect(external.externalData.length).toBeGreaterThan(50);
@@ -41,7 +36,7 @@ describe.skipIf(process.platform === 'win32')('node backend staging', () => {
     // (Other libraries may put their own files in the temporary folder; the backend's are aaclip-model-*.)
     expect(readdirSync(privateTmp).filter((name) => name.startsWith('aaclip-model-'))).toEqual([]);
     const reference = await backend.createSession(inline, { device: 'cpu' });
-    const ids = read('golden.safetensors').get('prompt_tokens')!;
+    const ids = fixtureTensors('golden.safetensors').get('prompt_tokens')!;
     const feeds = { input_ids: ids };
     const [a, b] = [await staged.run(feeds), await reference.run(feeds)];
     expect(a.text_embeds!.shape).toEqual([16, 48]);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AaclipError, getBackend, listBackends, resolveBackend } from '@aaclip/core';
 import { createWebBackend, WEB_BACKEND_PRIORITY, WEB_DEVICES } from '../src/index.js';
 import { buildTinyModel, expectedAffine, seeded, TINY_IN, TINY_OUT } from './tinyModel.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -58,9 +59,7 @@ describe('web backend on wasm (Node)', () => {
       expect(out.y!.shape).toEqual([batch, TINY_OUT]);
       const expected = expectedAffine(model, x, batch);
       const y = out.y!.data as Float32Array;
-      let maxError = 0;
-      for (let i = 0; i < expected.length; i++) maxError = Math.max(maxError, Math.abs(y[i]! - expected[i]!));
-      expect(maxError).toBeLessThan(1e-4);
+      expect(maxAbsError(y, expected)).toBeLessThan(1e-4);
       const rows = out.rows!.data as Float32Array;
       ids.forEach((id, r) => {
         expect(Array.from(rows.subarray(r * TINY_OUT, (r + 1) * TINY_OUT))).toEqual(

@@ -2,9 +2,11 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSafetensors, writeSafetensors, type TensorMap } from '@aaclip/core';
+import { writeSafetensors, type TensorMap } from '@aaclip/core';
 import { aaclip } from './runCli.js';
 import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { fixtureTensors, readTensorFile } from '../../../test-support/fixtureLoader.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 // Tolerances of the fixture README for `aaclip detect` on the PNG files.
 const NO_RESIZE_MAP_TOL = 1e-3; // img2.png needs no resize
@@ -23,21 +25,9 @@ const MODEL_FLAGS = [
 let work: string;
 let golden: TensorMap;
 
-async function readTensors(file: string): Promise<TensorMap> {
-  return readSafetensors(new Uint8Array(await readFile(file)), file).tensors;
-}
-
-
 function goldenMap(i: number): Float32Array {
   const all = golden.get('anomaly_map')!.data as Float32Array;
   return all.subarray(i * 48 * 48, (i + 1) * 48 * 48);
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 function range(a: Float32Array): number {
@@ -52,7 +42,7 @@ function range(a: Float32Array): number {
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'aaclip-cli-'));
-  golden = await readTensors(fixtureFile('golden.safetensors'));
+  golden = fixtureTensors('golden.safetensors');
 });
 
 afterAll(async () => {
@@ -76,13 +66,13 @@ describe('aaclip detect on the fixture model', () => {
   });
 
   it('matches the golden fused maps: exactly-sized image within 1e-3, resized ones within 2% of the range', async () => {
-    const maps = await readTensors(path.join(outDir, 'maps.safetensors'));
+    const maps = readTensorFile(path.join(outDir, 'maps.safetensors'));
     expect([...maps.keys()]).toEqual(IMAGES);
     for (const [i, image] of IMAGES.entries()) {
       const map = maps.get(image)!;
       expect(map.dtype).toBe('F32');
       expect(map.shape).toEqual([48, 48]);
-      const err = maxAbsDiff(map.data as Float32Array, goldenMap(i));
+      const err = maxAbsError(map.data as Float32Array, goldenMap(i));
       if (i === 2) expect(err).toBeLessThan(NO_RESIZE_MAP_TOL);
       else expect(err / range(goldenMap(i))).toBeLessThan(RESIZED_MAP_REL_TOL);
     }
@@ -108,24 +98,26 @@ describe('aaclip detect on the fixture model', () => {
     const viaDir = await aaclip('detect', '--model', dir, '--adapters', fixtureFile('text_adapter.pth'), '--adapters', fixtureFile('image_adapter_20.pth'),
       '--image-size', '48', '--class-name', 'dark bottle', '--out', path.join(work, 'via-dir'), IMAGES[2]!);
     expect(viaDir.code).toBe(0);
-    const a = (await readTensors(path.join(work, 'via-dir', 'maps.safetensors'))).get(IMAGES[2]!)!.data as Float32Array;
-    expect(maxAbsDiff(a, goldenMap(2))).toBeLessThan(NO_RESIZE_MAP_TOL);
+    const a = readTensorFile(path.join(work, 'via-dir', 'maps.safetensors')).get(IMAGES[2]!)!.data as Float32Array;
+    expect(maxAbsError(a, goldenMap(2))).toBeLessThan(NO_RESIZE_MAP_TOL);
   });
 
   it('gives the same map on the web backend (wasm) as the golden one', async () => {
     const web = await aaclip('detect', ...MODEL_FLAGS, '--adapters', fixtureFile('adapters.safetensors'), '--backend', 'web', '--device', 'wasm',
       '--out', path.join(work, 'web'), IMAGES[2]!);
     expect(web.code).toBe(0);
-    const map = (await readTensors(path.join(work, 'web', 'maps.safetensors'))).get(IMAGES[2]!)!.data as Float32Array;
-    expect(maxAbsDiff(map, goldenMap(2))).toBeLessThan(NO_RESIZE_MAP_TOL);
+    const map = readTensorFile(path.join(work, 'web', 'maps.safetensors')).get(IMAGES[2]!)!.data as Float32Array;
+    expect(maxAbsError(map, goldenMap(2))).toBeLessThan(NO_RESIZE_MAP_TOL);
   });
 
   it('runs plain CLIP when no adapters are given', async () => {
     const plain = await aaclip('detect', ...MODEL_FLAGS, '--out', path.join(work, 'plain'), IMAGES[2]!);
     expect(plain.code).toBe(0);
-    const map = (await readTensors(path.join(work, 'plain', 'maps.safetensors'))).get(IMAGES[2]!)!.data as Float32Array;
+    const map = readTensorFile(path.join(work, 'plain', 'maps.safetensors')).get(IMAGES[2]!)!.data as Float32Array;
     expect(map.every(Number.isFinite)).toBe(true);
-    expect(maxAbsDiff(map, goldenMap(2))).toBeGreaterThan(NO_RESIZE_MAP_TOL); // a different model, so a different map
+    const difference = maxAbsError(map, goldenMap(2)); // Infinity on a length mismatch or NaN
+    expect(difference).toBeGreaterThan(NO_RESIZE_MAP_TOL); // a different model, so a different map
+    expect(difference).toBeLessThan(Infinity);
   });
 });
 
@@ -161,7 +153,7 @@ describe('aaclip detect on bad input', () => {
   }
 
   it('refuses weights whose shapes do not match the config, naming the file and tensor', async () => {
-    const weights = await readTensors(fixtureFile('clip.safetensors'));
+    const weights = fixtureTensors('clip.safetensors');
     const proj = weights.get('visual.proj')!;
     weights.set('visual.proj', { dtype: 'F32', shape: [64, 32], data: (proj.data as Float32Array).subarray(0, 64 * 32) });
     const file = path.join(work, 'wrong-shape.safetensors');

@@ -11,6 +11,7 @@ import { readSafetensors, writeSafetensors, type TensorMap } from '@aaclip/core'
 import { aaclip } from './runCli.js';
 import { detectLimits } from '../src/commands/detect.js';
 import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { readTensorFile } from '../../../test-support/fixtureLoader.js';
 
 // A hook called after each image decode, so a test can remove an image between scoring and heatmap.
 const decodeHook = vi.hoisted(() => ({ after: null as ((file: string) => Promise<void>) | null }));
@@ -52,7 +53,7 @@ interface Scores { image: string; image_score: number; pixel_max: number }
 const readScores = async (out: string): Promise<Scores[]> => JSON.parse(await readFile(path.join(out, 'scores.json'), 'utf8')) as Scores[];
 const readMaps = async (out: string): Promise<TensorMap> => {
   const file = path.join(out, 'maps.safetensors');
-  return readSafetensors(new Uint8Array(await readFile(file)), file).tensors;
+  return readTensorFile(file);
 };
 
 async function timed(...argv: string[]): Promise<Awaited<ReturnType<typeof aaclip>>> {
@@ -283,7 +284,7 @@ describe('failures after scoring', () => {
   it('weights that make the score non-finite: the image is listed, no NaN is written, exit 1', async () => {
     // Finite weights that overflow float32 in the patch embedding: inf − inf in the first layer norm gives NaN.
     const file = fixtureFile('clip.safetensors');
-    const weights = readSafetensors(new Uint8Array(await readFile(file)), file).tensors;
+    const weights = readTensorFile(file);
     const conv = weights.get('visual.conv1.weight')!;
     const huge = Float32Array.from(conv.data as Float32Array, (v) => (v >= 0 ? 3e38 : -3e38));
     weights.set('visual.conv1.weight', { ...conv, data: huge });
@@ -301,7 +302,7 @@ describe('failures after scoring', () => {
 
   it('one NaN in a weight never gives exit 0', async () => {
     const file = fixtureFile('clip.safetensors');
-    const weights = readSafetensors(new Uint8Array(await readFile(file)), file).tensors;
+    const weights = readTensorFile(file);
     const conv = weights.get('visual.conv1.weight')!;
     const data = Float32Array.from(conv.data as Float32Array);
     data[0] = NaN;

@@ -5,12 +5,14 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { readSafetensors, registerBackend, unregisterBackend, type Backend, type TensorMap } from '@aaclip/core';
+import { registerBackend, unregisterBackend, type Backend, type TensorMap } from '@aaclip/core';
 import { createNodeBackend } from '@aaclip/backend-node';
 import { aaclip } from './runCli.js';
 import { parseGlob } from '../src/input/globPattern.js';
 import { expandImageInputs } from '../src/input/expandImageInputs.js';
 import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { readTensorFile } from '../../../test-support/fixtureLoader.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 // Every decode is counted by file, so a test can tell how often each image was read.
 const decodes = vi.hoisted(() => new Map<string, number>());
@@ -82,7 +84,7 @@ interface Scores { image: string; image_score: number; pixel_max: number }
 const readScores = async (out: string): Promise<Scores[]> => JSON.parse(await readFile(path.join(out, 'scores.json'), 'utf8')) as Scores[];
 const readMaps = async (out: string): Promise<TensorMap> => {
   const file = path.join(out, 'maps.safetensors');
-  return readSafetensors(new Uint8Array(await readFile(file)), file).tensors;
+  return readTensorFile(file);
 };
 
 /** A folder tree: a/10.png, a/2.png, a/b/c.jpg (copies of the fixture images), plus non-images and hidden entries. */
@@ -243,9 +245,7 @@ describe('--batch-size', () => {
     for (const image of IMAGES) {
       const x = a.get(image)!.data as Float32Array;
       const y = b.get(image)!.data as Float32Array;
-      let worst = 0;
-      for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
-      expect(worst).toBeLessThan(1e-5);
+      expect(maxAbsError(x, y)).toBeLessThan(1e-5);
     }
     const scoresA = await readScores(single);
     const scoresB = await readScores(batched);

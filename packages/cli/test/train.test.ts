@@ -3,9 +3,10 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultTrainingSettings, readSafetensors, writeSafetensors, type TensorMap } from '@aaclip/core';
+import { defaultTrainingSettings, writeSafetensors, type TensorMap } from '@aaclip/core';
 import { aaclip, type CliResult } from './runCli.js';
 import { fixtureFile, sharedDir, vocabPath } from '../../../test-support/fixture.js';
+import { fixtureTensors, readTensorFile } from '../../../test-support/fixtureLoader.js';
 
 // Tolerances of the tiny-train README: what an exact float32 implementation meets.
 const LOSS_REL_TOL = 1e-4;
@@ -29,10 +30,6 @@ let work: string;
 
 function train(root: string, out: string, ...extra: string[]): Promise<CliResult> {
   return aaclip('train', '--dataset', 'mvtec', '--root', root, ...MODEL_FLAGS, '--out', out, ...extra);
-}
-
-async function readTensors(file: string): Promise<TensorMap> {
-  return readSafetensors(new Uint8Array(await readFile(file)), file).tensors;
 }
 
 function f32(tensors: TensorMap, key: string): Float32Array {
@@ -96,8 +93,8 @@ describe('aaclip train --save-first-grads matches the reference first step', () 
   let initial: TensorMap;
 
   beforeAll(async () => {
-    expected = await readTensors(path.join(TRAIN_FIXTURE, 'expected.safetensors'));
-    initial = await readTensors(fixtureFile('adapters.safetensors'));
+    expected = readTensorFile(path.join(TRAIN_FIXTURE, 'expected.safetensors'));
+    initial = fixtureTensors('adapters.safetensors');
   });
 
   const cases = [
@@ -111,7 +108,7 @@ describe('aaclip train --save-first-grads matches the reference first step', () 
       const gradsFile = path.join(work, `first-${stage}.safetensors`);
       const result = await train(TRAIN_ROOT, out, ...INIT_FLAGS, '--stage', stage, '--no-augment', ...batch, '--save-first-grads', gradsFile);
       expect(result.code, result.stderr).toBe(0);
-      const grads = await readTensors(gradsFile);
+      const grads = readTensorFile(gradsFile);
 
       // The file holds exactly the stage's adapter keys and "loss"; the reference has a gradient for each.
       const gradPrefix = `${reference}_grad.`;
@@ -154,13 +151,13 @@ describe('aaclip train: a short full run (one epoch of each stage)', () => {
   });
 
   it('writes every adapter of the model; the final adapters are those of the last checkpoint, the text ones those of stage 1', async () => {
-    const adapters = await readTensors(path.join(out, ADAPTERS_FILE));
-    const reference = await readTensors(fixtureFile('adapters.safetensors'));
+    const adapters = readTensorFile(path.join(out, ADAPTERS_FILE));
+    const reference = fixtureTensors('adapters.safetensors');
     expect([...adapters.keys()].sort()).toEqual([...reference.keys()].sort());
     for (const [key, t] of reference) expect(adapters.get(key)!.shape, key).toEqual(t.shape);
 
-    const textCheckpoint = await readTensors(path.join(out, 'checkpoints/text_epoch_001.safetensors'));
-    const imageCheckpoint = await readTensors(path.join(out, 'checkpoints/image_epoch_001.safetensors'));
+    const textCheckpoint = readTensorFile(path.join(out, 'checkpoints/text_epoch_001.safetensors'));
+    const imageCheckpoint = readTensorFile(path.join(out, 'checkpoints/image_epoch_001.safetensors'));
     for (const key of adapters.keys()) {
       expect(Buffer.from(bytesOf(adapters, key)).equals(Buffer.from(bytesOf(imageCheckpoint, key))), key).toBe(true);
       if (key.startsWith('text_adapter.')) expect(Buffer.from(bytesOf(adapters, key)).equals(Buffer.from(bytesOf(textCheckpoint, key))), key).toBe(true);
@@ -197,7 +194,7 @@ describe('aaclip train: a short full run (one epoch of each stage)', () => {
       expect(Number.isFinite(s.image_score) && s.image_score >= 0 && s.image_score <= 1, JSON.stringify(s)).toBe(true);
       expect(Number.isFinite(s.pixel_max), JSON.stringify(s)).toBe(true);
     }
-    const maps = await readTensors(path.join(detectOut, 'maps.safetensors'));
+    const maps = readTensorFile(path.join(detectOut, 'maps.safetensors'));
     for (const image of images) {
       expect(maps.get(image)!.shape).toEqual([48, 48]);
       expect(f32(maps, image).every(Number.isFinite)).toBe(true);
@@ -216,18 +213,18 @@ describe('aaclip train --resume continues exactly where the run stopped', () => 
       expect(twoEpochs.code, twoEpochs.stderr).toBe(0);
       const first = await train(TRAIN_ROOT, resumed, ...flags, '--text-epochs', '1');
       expect(first.code, first.stderr).toBe(0);
-      const afterOne = await readTensors(path.join(resumed, ADAPTERS_FILE));
+      const afterOne = readTensorFile(path.join(resumed, ADAPTERS_FILE));
       const second = await train(TRAIN_ROOT, resumed, ...flags, '--text-epochs', '2', '--resume');
       expect(second.code, second.stderr).toBe(0);
 
-      const expected = await readTensors(path.join(straight, ADAPTERS_FILE));
-      const actual = await readTensors(path.join(resumed, ADAPTERS_FILE));
+      const expected = readTensorFile(path.join(straight, ADAPTERS_FILE));
+      const actual = readTensorFile(path.join(resumed, ADAPTERS_FILE));
       expectSameTensors(actual, expected);
       // The resumed run did train: epoch 2 changed the text adapters.
       expect([...actual.keys()].some((k) => !Buffer.from(bytesOf(actual, k)).equals(Buffer.from(bytesOf(afterOne, k))))).toBe(true);
       // Adam's state and the step count carried over too.
       const checkpoint = 'checkpoints/text_epoch_002.safetensors';
-      expectSameTensors(await readTensors(path.join(resumed, checkpoint)), await readTensors(path.join(straight, checkpoint)));
+      expectSameTensors(readTensorFile(path.join(resumed, checkpoint)), readTensorFile(path.join(straight, checkpoint)));
       // The log of the resumed run goes on from the first one's.
       const epochs = (await readFile(path.join(resumed, 'train.log'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { epoch: number }).epoch);
       expect(epochs).toEqual([1, 1, 2, 2]);
@@ -254,7 +251,7 @@ describe('aaclip train refuses bad input in one line, writing nothing', () => {
   }
 
   async function adaptersWith(name: string, change: (tensors: TensorMap) => void): Promise<string> {
-    const tensors = new Map(await readTensors(fixtureFile('adapters.safetensors')));
+    const tensors = new Map(fixtureTensors('adapters.safetensors'));
     change(tensors);
     const file = path.join(work, name);
     await writeFile(file, writeSafetensors(tensors));

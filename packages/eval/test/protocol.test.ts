@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AaclipError, readSafetensors } from '@aaclip/core';
+import { AaclipError } from '@aaclip/core';
 import type { Tensor } from '@aaclip/core';
 import {
   auroc,
@@ -11,6 +11,7 @@ import {
 } from '@aaclip/eval';
 import type { ClassPredictions } from '@aaclip/eval';
 import { fixtureFile } from '../../../test-support/fixture.js';
+import { fixtureTensors } from '../../../test-support/fixtureLoader.js';
 import { bruteAupro, bruteRegions, seededRandom } from './bruteForceMetrics.js';
 
 interface FixtureConfig {
@@ -21,7 +22,7 @@ interface FixtureConfig {
 
 function fixturePredictions(): { predictions: ClassPredictions; config: FixtureConfig } {
   const config = JSON.parse(readFileSync(fixtureFile('config.json'), 'utf8')) as FixtureConfig;
-  const golden = readSafetensors(new Uint8Array(readFileSync(fixtureFile('golden.safetensors'))), 'golden.safetensors').tensors;
+  const golden = fixtureTensors('golden.safetensors');
   const get = (name: string): Tensor => golden.get(name)!;
   const maps = get('metric_pixel_preds');
   const [count, height, width] = maps.shape as [number, number, number];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { readSafetensors, SeededRandom, stripCommonPrefix, type Tensor } from '@aaclip/core';
-import { readFile } from 'node:fs/promises';
+import { SeededRandom, stripCommonPrefix, type Tensor } from '@aaclip/core';
 import { initialAdapters, stageAdapterShapes, xavierBound, xavierStream, xavierUniform, xavierUniformAdapters } from '@aaclip/train';
 import { fixtureFile } from '../../../test-support/fixture.js';
+import { fixtureTensors, readTensorFile } from '../../../test-support/fixtureLoader.js';
 import { biggerShapes, tinyAdapterShapes } from './modelShapes.js';
 
 const floats = (t: Tensor): Float32Array => t.data as Float32Array;
@@ -68,13 +68,13 @@ describe('the adapters a run starts from', () => {
     const file = fixtureFile('adapters.safetensors');
     const init = await initialAdapters({ shapes, seed: 111, files: [file] });
     expect(init.origin).toEqual({ text: 'file', image: 'file' });
-    const stored = readSafetensors(new Uint8Array(await readFile(file)), file).tensors;
+    const stored = readTensorFile(file);
     for (const [key, t] of init.tensors) expect(floats(t)).toEqual(floats(stored.get(key)!));
   });
 
   it('from the reference\'s .pth: the stage it holds is loaded, the other one Xavier-initialised', async () => {
     const shapes = await tinyAdapterShapes();
-    const stored = stripCommonPrefix(readSafetensors(new Uint8Array(await readFile(fixtureFile('adapters.safetensors'))), 'adapters').tensors);
+    const stored = stripCommonPrefix(fixtureTensors('adapters.safetensors'));
     const init = await initialAdapters({ shapes, seed: 111, files: [fixtureFile('text_adapter.pth')] });
     expect(init.origin).toEqual({ text: 'file', image: 'xavier' });
     const fresh = xavierUniformAdapters(shapes, 111);

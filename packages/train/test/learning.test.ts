@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnomalyDetector, adapterWeightShapes, parseAaclipSettings, parseTrainingSettings, readSafetensors } from '@aaclip/core';
+import { AnomalyDetector, adapterWeightShapes, parseAaclipSettings, parseTrainingSettings } from '@aaclip/core';
 import type { TensorMap } from '@aaclip/core';
 import { decodeImageFile, loadModelFiles } from '@aaclip/backend-node';
 import { synthesizeDataset } from '@aaclip/datasets';
@@ -13,6 +13,7 @@ import { auroc } from '@aaclip/eval';
 import { initialAdapters, loadTrainingData, loadTrainingImage, trainAdapters, trainLogPath } from '@aaclip/train';
 import type { TrainingData } from '@aaclip/train';
 import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { readTensorFile } from '../../../test-support/fixtureLoader.js';
 
 const SIZE = 48;
 const SEED = 7;
@@ -72,7 +73,7 @@ describe('training learns (synthetic dataset, tiny model at 48 px)', () => {
     const last = meanLoss(training.image.epochs);
 
     const untrained = (await initialAdapters({ shapes: adapterWeightShapes(model.config, settings), seed: SEED })).tensors;
-    const trained = readSafetensors(new Uint8Array(await readFile(result.adaptersFile!)), 'trained').tensors;
+    const trained = readTensorFile(result.adaptersFile!);
     const before = await trainingSetPixelAuroc(untrained, data);
     const after = await trainingSetPixelAuroc(trained, data);
     console.log(`image-stage loss ${first.toFixed(4)} (epoch 1) → ${last.toFixed(4)} (epoch ${training.image.epochs}); training-set pixel AUROC ${before.toFixed(4)} untrained → ${after.toFixed(4)} trained`);

@@ -2,11 +2,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnomalyDetector, readSafetensors } from '@aaclip/core';
+import { AnomalyDetector } from '@aaclip/core';
 import { decodeImageFile, loadModelFiles } from '@aaclip/backend-node';
 import { appendTrainLog, FINAL_ADAPTERS_FILE, initialAdapters, trainLogPath, writeFinalAdapters } from '@aaclip/train';
 import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { fixtureTensors, readTensorFile } from '../../../test-support/fixtureLoader.js';
 import { tinyAdapterShapes } from './modelShapes.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 let work: string;
 
@@ -40,18 +42,16 @@ describe('the trained adapters file', () => {
     const out = path.join(work, 'final-run');
     const file = await writeFinalAdapters(out, tensors, shapes);
     expect(file).toBe(path.join(out, FINAL_ADAPTERS_FILE));
-    const written = readSafetensors(new Uint8Array(await readFile(file)), file).tensors;
+    const written = readTensorFile(file);
     expect([...written.keys()]).toEqual([...shapes.keys()]);
 
     const model = await loadModelFiles({ modelConfig: fixtureFile('open_clip_config.json'), weights: fixtureFile('clip.safetensors'), adapters: [file], vocab: vocabPath });
     const detector = await AnomalyDetector.create(model, { settings: { imageSize: 48, domain: 'industrial' }, backend: 'node', device: 'cpu' });
     try {
       const [detection] = await detector.detect([await decodeImageFile(fixtureFile('images/img2.png'))], 'dark bottle');
-      const golden = readSafetensors(new Uint8Array(await readFile(fixtureFile('golden.safetensors'))), 'golden').tensors;
+      const golden = fixtureTensors('golden.safetensors');
       const map = (golden.get('anomaly_map')!.data as Float32Array).subarray(2 * 48 * 48, 3 * 48 * 48);
-      let worst = 0;
-      for (let i = 0; i < map.length; i++) worst = Math.max(worst, Math.abs(detection!.anomalyMap[i]! - map[i]!));
-      expect(worst).toBeLessThan(1e-3);
+      expect(maxAbsError(detection!.anomalyMap, map)).toBeLessThan(1e-3);
       expect(Math.abs(detection!.imageScore - (golden.get('image_score')!.data as Float32Array)[2]!)).toBeLessThan(1e-5);
     } finally {
       await detector.dispose();

@@ -1,12 +1,14 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preprocessImage, readSafetensors } from '@aaclip/core';
+import { preprocessImage } from '@aaclip/core';
 import { decodeImageFile, readModelConfig } from '@aaclip/backend-node';
 import { loadTrainingData, loadTrainingImage, trainingMask, trainingPixels, type TrainingExample } from '@aaclip/train';
 import { fixtureFile, sharedDir } from '../../../test-support/fixture.js';
+import { fixtureTensors } from '../../../test-support/fixtureLoader.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 const tinyTrain = path.join(sharedDir, 'fixtures/tiny-train/mvtec');
 const nearestDir = path.join(sharedDir, 'fixtures/resize-nearest');
@@ -77,7 +79,7 @@ describe('loading a training example', () => {
 
   it('makes the model input exactly as the detector preprocesses (bicubic resize + the model\'s normalisation)', async () => {
     const { preprocess } = await readModelConfig(fixtureFile('open_clip_config.json'));
-    const golden = readSafetensors(new Uint8Array(await readFile(fixtureFile('golden.safetensors'))), 'golden').tensors.get('pixel_values')!;
+    const golden = fixtureTensors('golden.safetensors').get('pixel_values')!;
     const images = ['img0.png', 'img1.png', 'img2.png'];
     for (const [i, name] of images.entries()) {
       const file = fixtureFile(`images/${name}`);
@@ -87,9 +89,7 @@ describe('loading a training example', () => {
       expect(pixels).toEqual(preprocessImage(await decodeImageFile(file), 48, preprocess));
       const plane = 3 * 48 * 48;
       const reference = (golden.data as Float32Array).subarray(i * plane, (i + 1) * plane);
-      let worst = 0;
-      for (let k = 0; k < plane; k++) worst = Math.max(worst, Math.abs(pixels[k]! - reference[k]!));
-      expect(worst, name).toBeLessThan(1e-5);
+      expect(maxAbsError(pixels, reference), name).toBeLessThan(1e-5);
     }
   });
 });

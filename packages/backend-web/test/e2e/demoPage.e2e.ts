@@ -6,9 +6,9 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { readSafetensors } from '@aaclip/core';
 import { maxAbsError } from '@aaclip/core/testing';
 import { fixtureFile, vocabPath } from '../../../../test-support/fixture.js';
+import { fixtureTensors } from '../../../../test-support/fixtureLoader.js';
 import { launchChromium } from './chromium.js';
 import { startTestServer, type RunningServer } from './demoServer.js';
 import { detectOnNode, disposeNodeDetector, FIXTURE_RUN } from './nodeReference.js';
@@ -162,7 +162,7 @@ describe('demo page in Chromium', () => {
     it('gives the Node backend’s map and score (and the golden ones) for img0.png, and shows them', async () => {
       const detection = await detectImage(page, fixtureFile('images/img0.png'));
       await expectMatchesNode(detection, fixtureFile('images/img0.png'));
-      const golden = readSafetensors(new Uint8Array(readFileSync(fixtureFile('golden.safetensors'))), 'golden.safetensors').tensors;
+      const golden = fixtureTensors('golden.safetensors');
       const goldenMap = (golden.get('anomaly_map')!.data as Float32Array).subarray(0, 48 * 48);
       expect(maxAbsError(detection.anomalyMap, goldenMap)).toBeLessThanOrEqual(MAP_TOLERANCE);
       expect(Math.abs(detection.imageScore - (golden.get('image_score')!.data as Float32Array)[0]!)).toBeLessThanOrEqual(SCORE_TOLERANCE);

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, eliminateDeadCode, gradients, inferShapes, onnxModelFromGraph, useDefIndex } from '@aaclip/core';
 import type { Graph } from '@aaclip/core';
-import { floatTensor, maxAbsDiff, runOnnx } from './runOnnx.js';
+import { floatTensor, runOnnx } from './runOnnx.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 function randomFloats(n: number, seed: number): Float32Array {
   let s = seed;
@@ -71,11 +72,11 @@ describe('gradients(): the training-step graph', () => {
     const a = await runOnnx(onnxModelFromGraph(plain.graph), feeds);
     const b = await runOnnx(onnxModelFromGraph(checkpointed.graph), feeds);
     // Same arithmetic; the runtime may fuse the two graphs differently (float32 rounding).
-    expect(maxAbsDiff(a.loss!.data as Float32Array, b.loss!.data as Float32Array)).toBeLessThan(1e-6);
+    expect(maxAbsError(a.loss!.data as Float32Array, b.loss!.data as Float32Array)).toBeLessThan(1e-6);
     for (const w of weights) {
       const ga = a[`${w}.grad`]!.data as Float32Array;
       const gb = b[`${w}.grad`]!.data as Float32Array;
-      expect(maxAbsDiff(ga, gb), w).toBeLessThan(1e-6);
+      expect(maxAbsError(ga, gb), w).toBeLessThan(1e-6);
       expect(Math.max(...ga.map(Math.abs))).toBeGreaterThan(0);
     }
   });

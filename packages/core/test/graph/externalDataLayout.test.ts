@@ -2,8 +2,9 @@
 // memory (no copy), and the same results in onnxruntime as the packed layout.
 import { describe, expect, it } from 'vitest';
 import { AaclipError, GraphBuilder, serializeModel } from '@aaclip/core';
-import { floatTensor, maxAbsDiff, runOnnx } from './runOnnx.js';
+import { floatTensor, runOnnx } from './runOnnx.js';
 import { readOnnxModel } from '../../../../test-support/onnxReader.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 /** y = Gemm(x, W, b, transB = 1) with W [3, 2] (PyTorch layout), and a small scale initializer. */
 function linearGraph() {
@@ -44,8 +45,8 @@ describe('per-tensor external data', () => {
     const x = new Float32Array([1, 2, -3, 0.5]);
     const perTensor = await runOnnx(serialized, { x: floatTensor(x, [2, 2]) });
     const packed = await runOnnx(serializeModel(graph, { externalDataThreshold: 12 }), { x: floatTensor(x, [2, 2]) });
-    expect(maxAbsDiff(perTensor.y!.data as Float32Array, reference(x, w, b))).toBeLessThan(1e-6);
-    expect(maxAbsDiff(perTensor.y!.data as Float32Array, packed.y!.data as Float32Array)).toBe(0);
+    expect(maxAbsError(perTensor.y!.data as Float32Array, reference(x, w, b))).toBeLessThan(1e-6);
+    expect(maxAbsError(perTensor.y!.data as Float32Array, packed.y!.data as Float32Array)).toBe(0);
   });
 
   it('refuses an unknown layout by naming the option', () => {

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildTextModel, buildTextTowerGraph, buildVisionModel, buildVisionTowerGraph, computeTextAnchors } from '@aaclip/core';
 import { goldenFloats, loadFixture } from '../../../../test-support/fixtureLoader.js';
-import { floatTensor, int64Tensor, maxAbsDiff, runOnnx } from './runOnnx.js';
+import { floatTensor, int64Tensor, runOnnx } from './runOnnx.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 const TOLERANCE = 1e-4;
 const VISION_OUTPUTS = ['seg_tokens_0', 'seg_tokens_1', 'seg_tokens_2', 'seg_tokens_3', 'det_token'];
@@ -30,7 +31,7 @@ describe('towers with fused attention (com.microsoft MultiHeadAttention)', () =>
     const model = buildVisionModel(fixture.config, fixture.clip, fixture.adapters, fixture.settings, { fusedAttention: true });
     const out = await runOnnx(model, { pixel_values: floatTensor(goldenFloats(fixture, 'pixel_values'), [3, 3, 48, 48]) });
     for (const name of VISION_OUTPUTS) {
-      const error = maxAbsDiff(out[name]!.data as Float32Array, goldenFloats(fixture, name));
+      const error = maxAbsError(out[name]!.data as Float32Array, goldenFloats(fixture, name));
       console.log(`fused vision ${name}: max abs error ${error.toExponential(2)}`);
       expect(error, name).toBeLessThan(TOLERANCE);
     }
@@ -46,7 +47,7 @@ describe('towers with fused attention (com.microsoft MultiHeadAttention)', () =>
       const model = buildTextModel(fixture.config, fixture.clip, adapters, fixture.settings, { fusedAttention: true });
       const out = await runOnnx(model, { input_ids: int64Tensor(tokens.data as BigInt64Array, [16, 77]) });
       const anchors = computeTextAnchors(out.text_embeds!.data as Float32Array, 48, 6, 10);
-      const error = maxAbsDiff(anchors, goldenFloats(fixture, golden));
+      const error = maxAbsError(anchors, goldenFloats(fixture, golden));
       console.log(`fused text ${golden}: max abs error ${error.toExponential(2)}`);
       expect(error, golden).toBeLessThan(TOLERANCE);
     }

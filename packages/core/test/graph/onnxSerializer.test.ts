@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { AaclipError, GraphBuilder, serializeModel, validateGraph } from '@aaclip/core';
 import type { Graph } from '@aaclip/core';
-import { floatTensor, int64Tensor, maxAbsDiff, runOnnx } from './runOnnx.js';
+import { floatTensor, int64Tensor, runOnnx } from './runOnnx.js';
 import { readOnnxModel, type OnnxExternalData } from '../../../../test-support/onnxReader.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 /** y = x @ W + b with W [2, 3] and b [3]. */
 function affineGraph(): { graph: Graph; w: Float32Array; b: Float32Array } {
@@ -37,7 +38,7 @@ describe('ONNX serialisation', () => {
     const x = new Float32Array([1, 2, -3, 0.5, 0, 7]);
     const out = await runOnnx(serializeModel(graph), { x: floatTensor(x, [3, 2]) });
     expect(out.y!.dims).toEqual([3, 3]);
-    expect(maxAbsDiff(out.y!.data as Float32Array, affineReference(x, w, b, 3))).toBeLessThan(1e-6);
+    expect(maxAbsError(out.y!.data as Float32Array, affineReference(x, w, b, 3))).toBeLessThan(1e-6);
   });
 
   it('stores initializers as external data, 4096-aligned, with the same results', async () => {
@@ -60,7 +61,7 @@ describe('ONNX serialisation', () => {
 
     const x = new Float32Array([0.5, -1]);
     const out = await runOnnx(serialized, { x: floatTensor(x, [1, 2]) });
-    expect(maxAbsDiff(out.y!.data as Float32Array, affineReference(x, w, b, 1))).toBeLessThan(1e-6);
+    expect(maxAbsError(out.y!.data as Float32Array, affineReference(x, w, b, 1))).toBeLessThan(1e-6);
   });
 
   it('splits external data into several files when one would grow past the limit', async () => {
@@ -69,7 +70,7 @@ describe('ONNX serialisation', () => {
     expect(serialized.externalData.map((f) => f.path)).toEqual(['model.onnx.data', 'model.onnx.data.1']);
     const x = new Float32Array([2, 3]);
     const out = await runOnnx(serialized, { x: floatTensor(x, [1, 2]) });
-    expect(maxAbsDiff(out.y!.data as Float32Array, affineReference(x, w, b, 1))).toBeLessThan(1e-6);
+    expect(maxAbsError(out.y!.data as Float32Array, affineReference(x, w, b, 1))).toBeLessThan(1e-6);
   });
 
   it('encodes int, float, ints attributes, int64 initializers and negative values', async () => {
@@ -89,7 +90,7 @@ describe('ONNX serialisation', () => {
     // Rows 3, 0, 2 of the table: [-6, 2], [1, -2], [0, 5]; transposed: [[-6, 1, 0], [2, -2, 5]].
     expect(Array.from(out.flat!.data as Float32Array)).toEqual([-6, 1, 0, 2, -2, 5]);
     const act = [-6 * 0.2, 1, 0, 2, -2 * 0.2, 5];
-    expect(maxAbsDiff(out.act!.data as Float32Array, act)).toBeLessThan(1e-6);
+    expect(maxAbsError(out.act!.data as Float32Array, act)).toBeLessThan(1e-6);
     const softmaxRow = (r: number[]): number[] => {
       const m = Math.max(...r);
       const e = r.map((v) => Math.exp(v - m));
@@ -98,7 +99,7 @@ describe('ONNX serialisation', () => {
     };
     const s0 = softmaxRow(act.slice(0, 3));
     const s1 = softmaxRow(act.slice(3));
-    expect(maxAbsDiff(out.colsum!.data as Float32Array, s0.map((v, i) => v + s1[i]!))).toBeLessThan(1e-6);
+    expect(maxAbsError(out.colsum!.data as Float32Array, s0.map((v, i) => v + s1[i]!))).toBeLessThan(1e-6);
   });
 
   it('computes LayerNormalization and exact GELU as PyTorch defines them', async () => {
@@ -119,13 +120,13 @@ describe('ONNX serialisation', () => {
       const variance = row.reduce((a, v) => a + (v - mean) ** 2, 0) / 4;
       row.forEach((v, i) => ln.push(((v - mean) / Math.sqrt(variance + 1e-5)) * [1, 2, 0.5, -1][i]! + [0, 1, 0, 0.5][i]!));
     }
-    expect(maxAbsDiff(out.ln!.data as Float32Array, ln)).toBeLessThan(1e-5);
+    expect(maxAbsError(out.ln!.data as Float32Array, ln)).toBeLessThan(1e-5);
     // GELU(1) = 0.8413447460685429 and GELU(-1) = -0.15865525393145707 (Φ(±1) values).
     const gelu = out.gelu!.data as Float32Array;
     expect(Math.abs(gelu[0]! - 0.8413447460685429)).toBeLessThan(1e-6);
     expect(Math.abs(gelu[4]! + 0.15865525393145707)).toBeLessThan(1e-6);
     const quick = Array.from(xs, (v) => v / (1 + Math.exp(-1.702 * v)));
-    expect(maxAbsDiff(out.quick!.data as Float32Array, quick)).toBeLessThan(1e-6);
+    expect(maxAbsError(out.quick!.data as Float32Array, quick)).toBeLessThan(1e-6);
   });
 
   it('refuses graphs that read a value before defining it', () => {

@@ -37,14 +37,3 @@ export function floatTensor(data: Float32Array, dims: readonly number[]): ort.Te
 export function int64Tensor(data: BigInt64Array, dims: readonly number[]): ort.Tensor {
   return new ort.Tensor('int64', data, [...dims]);
 }
-
-/** Largest absolute elementwise difference (Infinity on a length mismatch or NaN). */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let max = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (!(d <= max)) max = Number.isNaN(d) ? Infinity : d;
-  }
-  return max;
-}

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { buildTextModel, computeTextAnchors } from '@aaclip/core';
 import type { OnnxModel } from '@aaclip/core';
 import { goldenFloats, loadFixture } from '../../../../test-support/fixtureLoader.js';
-import { int64Tensor, maxAbsDiff, runOnnx } from './runOnnx.js';
+import { int64Tensor, runOnnx } from './runOnnx.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 const TOLERANCE = 1e-4;
 const EMBED = 48;
@@ -36,8 +37,8 @@ describe('text tower (tiny-aaclip fixture)', () => {
     expect(model.inputNames).toEqual(['input_ids']);
     expect(model.outputNames).toEqual(['text_embeds']);
     const embeds = await encodePrompts(model);
-    const featureError = maxAbsDiff(normalizeRows(embeds, EMBED), goldenFloats(fixture, 'text_features_adapted'));
-    const anchorError = maxAbsDiff(computeTextAnchors(embeds, EMBED, NORMAL, ABNORMAL), goldenFloats(fixture, 'text_anchors'));
+    const featureError = maxAbsError(normalizeRows(embeds, EMBED), goldenFloats(fixture, 'text_features_adapted'));
+    const anchorError = maxAbsError(computeTextAnchors(embeds, EMBED, NORMAL, ABNORMAL), goldenFloats(fixture, 'text_anchors'));
     console.log(`text adapted: features max abs error ${featureError.toExponential(2)}, anchors ${anchorError.toExponential(2)}`);
     expect(featureError).toBeLessThan(TOLERANCE);
     expect(anchorError).toBeLessThan(TOLERANCE);
@@ -46,7 +47,7 @@ describe('text tower (tiny-aaclip fixture)', () => {
   it('plain CLIP (text_projection): anchors match the reference within 1e-4', async () => {
     const fixture = loadFixture();
     const embeds = await encodePrompts(buildTextModel(fixture.config, fixture.clip, null, fixture.settings));
-    const anchorError = maxAbsDiff(computeTextAnchors(embeds, EMBED, NORMAL, ABNORMAL), goldenFloats(fixture, 'text_anchors_plain'));
+    const anchorError = maxAbsError(computeTextAnchors(embeds, EMBED, NORMAL, ABNORMAL), goldenFloats(fixture, 'text_anchors_plain'));
     console.log(`text plain: anchors max abs error ${anchorError.toExponential(2)}`);
     expect(anchorError).toBeLessThan(TOLERANCE);
   });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { AaclipError, buildVisionModel } from '@aaclip/core';
 import type { OnnxModel } from '@aaclip/core';
 import { goldenFloats, loadFixture } from '../../../../test-support/fixtureLoader.js';
-import { floatTensor, maxAbsDiff, runOnnx } from './runOnnx.js';
+import { floatTensor, runOnnx } from './runOnnx.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 // README tolerance for tokens.
 const TOKEN_TOLERANCE = 1e-4;
@@ -24,7 +25,7 @@ describe('vision tower (tiny-aaclip fixture, 48×48, position grid 4×4 → 6×6
     expect(model.externalData).toHaveLength(0);
     const outputs = await runVision(model);
     for (const name of OUTPUTS) {
-      const error = maxAbsDiff(outputs[name]!, goldenFloats(fixture, name));
+      const error = maxAbsError(outputs[name]!, goldenFloats(fixture, name));
       console.log(`vision ${name}: max abs error ${error.toExponential(2)}`);
       expect(error, name).toBeLessThan(TOKEN_TOLERANCE);
     }
@@ -48,7 +49,7 @@ describe('vision tower (tiny-aaclip fixture, 48×48, position grid 4×4 → 6×6
     for (const model of [packed, perTensor]) {
       const outputs = await runVision(model);
       for (const name of OUTPUTS) {
-        expect(maxAbsDiff(outputs[name]!, goldenFloats(fixture, name)), name).toBeLessThan(TOKEN_TOLERANCE);
+        expect(maxAbsError(outputs[name]!, goldenFloats(fixture, name)), name).toBeLessThan(TOKEN_TOLERANCE);
       }
     }
   });
@@ -68,7 +69,7 @@ describe('vision tower (tiny-aaclip fixture, 48×48, position grid 4×4 → 6×6
     for (let k = 0; k < 4; k++) checkUnitRows(outputs[`seg_tokens_${k}`]!, 3 * 36);
     checkUnitRows(outputs.det_token!, 3);
     // Plain tokens differ from the adapted ones (the adapters change the features).
-    expect(maxAbsDiff(outputs.seg_tokens_0!, goldenFloats(fixture, 'seg_tokens_0'))).toBeGreaterThan(1e-2);
+    expect(maxAbsError(outputs.seg_tokens_0!, goldenFloats(fixture, 'seg_tokens_0'))).toBeGreaterThan(1e-2);
   });
 
   it('names the missing or misshapen tensor when the weights do not fit the config', () => {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AaclipError, readSafetensors } from '@aaclip/core';
+import { AaclipError } from '@aaclip/core';
 import { detectorModelFromBytes, type ModelFileBytes } from '../../src/pipeline/detectorModelFromBytes.js';
 import { fixtureFile, vocabPath } from '../../../../test-support/fixture.js';
+import { fixtureTensors } from '../../../../test-support/fixtureLoader.js';
 
 const file = (path: string, name = path.split('/').at(-1)!) => ({ name, bytes: new Uint8Array(readFileSync(path)) });
 
@@ -23,7 +24,7 @@ describe('detectorModelFromBytes', () => {
     expect([...model.adapters!.keys()].every((k) => k.startsWith('text_adapter.') || k.startsWith('image_adapter.'))).toBe(true);
     const config = JSON.parse(readFileSync(fixtureFile('config.json'), 'utf8')) as { prompts: string[] };
     const { ids } = model.tokenizer.encodeBatch(config.prompts, { contextLength: 77 });
-    const golden = readSafetensors(new Uint8Array(readFileSync(fixtureFile('golden.safetensors'))), 'golden').tensors;
+    const golden = fixtureTensors('golden.safetensors');
     expect(Array.from(ids)).toEqual(Array.from(golden.get('prompt_tokens')!.data as BigInt64Array));
   });
 

@@ -24,8 +24,8 @@ import {
   type TensorMap,
 } from '@aaclip/core';
 import { goldenFloats, loadFixture } from '../../../../test-support/fixtureLoader.js';
-import { maxAbsDiff } from '../graph/runOnnx.js';
 import { fixtureFile, vocabPath } from '../../../../test-support/fixture.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 const BACKEND = 'onnxruntime-sessions-test-backend';
 const SIZE = 48;
@@ -86,8 +86,8 @@ function largestMapDifference(a: readonly Detection[], b: readonly Detection[]):
   expect(a).toHaveLength(b.length);
   return Math.max(
     ...a.flatMap((d, i) => [
-      maxAbsDiff(d.anomalyMap, b[i]!.anomalyMap),
-      ...d.levelMaps.map((m, k) => maxAbsDiff(m, b[i]!.levelMaps[k]!)),
+      maxAbsError(d.anomalyMap, b[i]!.anomalyMap),
+      ...d.levelMaps.map((m, k) => maxAbsError(m, b[i]!.levelMaps[k]!)),
       Math.abs(d.imageScore - b[i]!.imageScore),
     ]),
   );
@@ -122,7 +122,7 @@ describe('a detector from prebuilt models', () => {
       if (adapted) {
         const golden = goldenFloats(loadFixture(), 'anomaly_map');
         const plane = SIZE * SIZE;
-        fromModels.forEach((d, i) => expect(maxAbsDiff(d.anomalyMap, golden.subarray(i * plane, (i + 1) * plane))).toBeLessThan(1e-3));
+        fromModels.forEach((d, i) => expect(maxAbsError(d.anomalyMap, golden.subarray(i * plane, (i + 1) * plane))).toBeLessThan(1e-3));
       }
     });
   }

@@ -9,7 +9,6 @@ import {
   AnomalyDetector,
   ClipTokenizer,
   parseModelConfig,
-  readSafetensors,
   registerBackend,
   scoreImage,
   settingsBlur,
@@ -22,9 +21,10 @@ import {
   type TensorMap,
   type ZeroShotMode,
 } from '@aaclip/core';
-import { goldenFloats, loadFixture } from '../../../../test-support/fixtureLoader.js';
-import { maxAbsDiff, runOnnx } from '../graph/runOnnx.js';
+import { goldenFloats, loadFixture, fixtureTensors } from '../../../../test-support/fixtureLoader.js';
+import { runOnnx } from '../graph/runOnnx.js';
 import { fixtureFile, vocabPath } from '../../../../test-support/fixture.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 // README tolerances.
 const TOKEN_TOLERANCE = 1e-4;
@@ -74,7 +74,7 @@ async function detectorModel(adapters: TensorMap | null): Promise<DetectorModel>
 
 let train: TensorMap | undefined;
 function trainGolden(name: string): Float32Array {
-  train ??= readSafetensors(new Uint8Array(readFileSync(fixtureFile('train.safetensors'))), 'train.safetensors').tensors;
+  train ??= fixtureTensors('train.safetensors');
   return train.get(name)!.data as Float32Array;
 }
 
@@ -111,11 +111,11 @@ describe('zero-shot detector without adapters', () => {
   it("'surgery': seg tokens are the reference's stage-1 surgery features, scored against plain CLIP's anchors", async () => {
     const { detections, vision, settings } = await detectGolden('surgery');
     for (let k = 0; k < LEVELS; k++) {
-      const error = maxAbsDiff(vision[`surgery_features_${k}`]!, trainGolden(`stage1_surgery_features_${k}`));
+      const error = maxAbsError(vision[`surgery_features_${k}`]!, trainGolden(`stage1_surgery_features_${k}`));
       console.log(`zero-shot surgery seg tokens level ${k}: max abs error ${error.toExponential(2)}`);
       expect(error).toBeLessThan(TOKEN_TOLERANCE);
     }
-    expect(maxAbsDiff(vision.cls_embedding!, trainGolden('stage1_cls_embedding'))).toBeLessThan(TOKEN_TOLERANCE);
+    expect(maxAbsError(vision.cls_embedding!, trainGolden('stage1_cls_embedding'))).toBeLessThan(TOKEN_TOLERANCE);
 
     // The maps and scores are scoreImage on the golden features and the golden plain anchors.
     const anchors = goldenFloats(loadFixture(), 'text_anchors_plain');
@@ -133,7 +133,7 @@ describe('zero-shot detector without adapters', () => {
         blur: settingsBlur(settings),
         similarityScale: settings.similarityScale,
       });
-      mapError = Math.max(mapError, maxAbsDiff(detection.anomalyMap, expected.anomalyMap));
+      mapError = Math.max(mapError, maxAbsError(detection.anomalyMap, expected.anomalyMap));
       scoreError = Math.max(scoreError, Math.abs(detection.imageScore - expected.imageScore));
     });
     console.log(`zero-shot surgery: anomaly map max abs error ${mapError.toExponential(2)}, image score ${scoreError.toExponential(2)}`);
@@ -142,12 +142,12 @@ describe('zero-shot detector without adapters', () => {
   });
 
   it("'plain' (the default) runs plain CLIP: the reference's unadapted seg tokens", async () => {
-    const plainGolden = readSafetensors(new Uint8Array(readFileSync(fixtureFile('golden_plain.safetensors'))), 'golden_plain.safetensors').tensors;
+    const plainGolden = fixtureTensors('golden_plain.safetensors');
     for (const zeroShot of [undefined, 'plain'] as const) {
       const { vision } = await detectGolden(zeroShot);
       expect(Object.keys(vision).sort()).toEqual(['det_token', 'seg_tokens_0', 'seg_tokens_1', 'seg_tokens_2', 'seg_tokens_3']);
       for (let k = 0; k < LEVELS; k++) {
-        expect(maxAbsDiff(vision[`seg_tokens_${k}`]!, plainGolden.get(`seg_tokens_${k}`)!.data as Float32Array)).toBeLessThan(TOKEN_TOLERANCE);
+        expect(maxAbsError(vision[`seg_tokens_${k}`]!, plainGolden.get(`seg_tokens_${k}`)!.data as Float32Array)).toBeLessThan(TOKEN_TOLERANCE);
       }
     }
   });

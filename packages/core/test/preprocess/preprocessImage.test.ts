@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtureFile } from '../../../../test-support/fixture.js';
-import { readSafetensors } from '../../src/weights/safetensors.js';
+import { fixtureTensors } from '../../../../test-support/fixtureLoader.js';
 import type { RawImage } from '../../src/image/rawImage.js';
 import { preprocessImage } from '../../src/preprocess/preprocessImage.js';
 import { CLIP_STD } from '../../src/preprocess/normalizeToChw.js';
@@ -26,7 +25,7 @@ async function decode(name: string, grey = false): Promise<RawImage> {
 let golden: Float32Array;
 
 beforeAll(() => {
-  const { tensors } = readSafetensors(new Uint8Array(readFileSync(fixtureFile('golden.safetensors'))), 'golden.safetensors');
+  const tensors = fixtureTensors('golden.safetensors');
   const t = tensors.get('pixel_values');
   if (!t) throw new Error('golden.safetensors has no pixel_values');
   expect(t.shape).toEqual([3, 3, SIZE, SIZE]);

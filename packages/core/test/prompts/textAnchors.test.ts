@@ -1,19 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AaclipError, computeTextAnchors, readSafetensors } from '@aaclip/core';
-import { fixtureFile } from '../../../../test-support/fixture.js';
+import { AaclipError, computeTextAnchors } from '@aaclip/core';
+import { fixtureTensors } from '../../../../test-support/fixtureLoader.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 describe('computeTextAnchors', () => {
   it('reproduces the reference anchors from its normalised prompt features (1e-4)', () => {
-    const golden = readSafetensors(new Uint8Array(readFileSync(fixtureFile('golden.safetensors'))), 'golden.safetensors').tensors;
+    const golden = fixtureTensors('golden.safetensors');
     const features = golden.get('text_features_adapted')!.data as Float32Array;
     const expected = golden.get('text_anchors')!.data as Float32Array;
     // 6 normal prompts (3 states × 2 templates), then 10 abnormal ones.
     const anchors = computeTextAnchors(features, 48, 6, 10);
     expect(anchors.length).toBe(96);
-    let maxError = 0;
-    for (let i = 0; i < 96; i++) maxError = Math.max(maxError, Math.abs(anchors[i]! - expected[i]!));
-    expect(maxError).toBeLessThan(1e-4);
+    expect(maxAbsError(anchors, expected)).toBeLessThan(1e-4);
   });
 
   it('normalises each prompt before averaging and returns unit columns [embed, 2]', () => {

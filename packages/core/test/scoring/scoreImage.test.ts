@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixtureFile } from '../../../../test-support/fixture.js';
+import { fixtureTensors } from '../../../../test-support/fixtureLoader.js';
 import type { TensorMap } from '../../src/tensor/tensor.js';
-import { readSafetensors } from '../../src/weights/safetensors.js';
 import { scoreImage } from '../../src/scoring/scoreImage.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 // The fixture: 3 images at 48×48, patch 8 → 6×6 grid, embed 48, industrial blur (kernel 7, σ 1).
 const IMAGES = 3;
@@ -22,15 +21,8 @@ function f32(name: string, shape: number[]): Float32Array {
   return t.data as Float32Array;
 }
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
 beforeAll(() => {
-  golden = readSafetensors(new Uint8Array(readFileSync(fixtureFile('golden.safetensors'))), 'golden.safetensors').tensors;
+  golden = fixtureTensors('golden.safetensors');
 });
 
 describe('scoreImage against the reference (golden maps and scores)', () => {
@@ -58,10 +50,10 @@ describe('scoreImage against the reference (golden maps and scores)', () => {
       expect(result.levelMaps).toHaveLength(4);
       for (let l = 0; l < 4; l++) {
         const gold = levelGold[l]!.subarray(i * mapStride, (i + 1) * mapStride);
-        maxErr.level = Math.max(maxErr.level, maxAbsDiff(result.levelMaps[l]!, gold));
+        maxErr.level = Math.max(maxErr.level, maxAbsError(result.levelMaps[l]!, gold));
       }
       const goldMap = mapGold.subarray(i * mapStride, (i + 1) * mapStride);
-      maxErr.map = Math.max(maxErr.map, maxAbsDiff(result.anomalyMap, goldMap));
+      maxErr.map = Math.max(maxErr.map, maxAbsError(result.anomalyMap, goldMap));
       maxErr.score = Math.max(maxErr.score, Math.abs(result.imageScore - scoreGold[i]!));
       expect(result.pixelMax).toBe(Math.max(...result.anomalyMap));
     }

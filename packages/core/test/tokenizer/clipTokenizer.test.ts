@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtureFile, vocabPath } from '../../../../test-support/fixture.js';
+import { fixtureTensors } from '../../../../test-support/fixtureLoader.js';
 import { AaclipError } from '../../src/errors/aaclipError.js';
 import { ClipTokenizer, cleanText } from '../../src/tokenizer/clipTokenizer.js';
-import { readSafetensors } from '../../src/weights/safetensors.js';
 
 const run = JSON.parse(readFileSync(fixtureFile('config.json'), 'utf8')) as { prompts: string[] };
-const golden = readSafetensors(new Uint8Array(readFileSync(fixtureFile('golden.safetensors'))), 'golden.safetensors').tensors;
+const golden = fixtureTensors('golden.safetensors');
 const gzipped = new Uint8Array(readFileSync(vocabPath));
 
 /**

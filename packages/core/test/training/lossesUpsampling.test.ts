@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, alignCornersInterpolationMatrix, upsampleBilinearAlignCorners } from '@aaclip/core';
-import { floatTensor, maxAbsDiff } from '../graph/runOnnx.js';
+import { floatTensor } from '../graph/runOnnx.js';
 import { runGraph } from './stagesFixture.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 /**
  * Bilinear with align_corners=True written per output pixel, as PyTorch's CPU kernel computes it:
@@ -65,7 +66,7 @@ describe('bilinear upsampling with align_corners=True (losses)', () => {
       let error = 0;
       for (let m = 0; m < batch * 2; m++) {
         const expected = bilinearAlignCorners(maps.subarray(m * from * from, (m + 1) * from * from), from, to);
-        error = Math.max(error, maxAbsDiff(up.subarray(m * to * to, (m + 1) * to * to), expected));
+        error = Math.max(error, maxAbsError(up.subarray(m * to * to, (m + 1) * to * to), expected));
       }
       console.log(`upsample ${from}→${to}: max abs error ${error.toExponential(2)} (values ±100)`);
       expect(error).toBeLessThan(TOLERANCE);

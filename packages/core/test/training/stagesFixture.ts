@@ -1,11 +1,9 @@
 // Test helper for the loss-graph tests: the tiny-aaclip fixture's training tensors as onnxruntime
 // feeds, and the ops a loss graph may contain.
-import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { onnxModelFromGraph, readSafetensors } from '@aaclip/core';
+import { onnxModelFromGraph } from '@aaclip/core';
 import type { Graph, TensorMap } from '@aaclip/core';
-import { fixtureFile } from '../../../../test-support/fixture.js';
-import { loadFixture } from '../../../../test-support/fixtureLoader.js';
+import { loadFixture, fixtureTensors } from '../../../../test-support/fixtureLoader.js';
 import { floatTensor, runOnnx } from '../graph/runOnnx.js';
 
 /** Losses within 1e-4 relative (tiny-aaclip README). */
@@ -23,7 +21,7 @@ let train: TensorMap | undefined;
 
 /** train.safetensors (the stage-1 image path end to end). */
 export function trainTensors(): TensorMap {
-  train ??= readSafetensors(new Uint8Array(readFileSync(fixtureFile('train.safetensors'))), 'train.safetensors').tensors;
+  train ??= fixtureTensors('train.safetensors');
   return train;
 }
 

@@ -3,7 +3,7 @@ import { TrainingSettings, buildTextStageLossGraph, countedTextStageLevels, vali
 import type { Graph, Stage1Levels, TensorMap } from '@aaclip/core';
 import type * as ort from 'onnxruntime-node';
 import { goldenFloats, loadFixture } from '../../../../test-support/fixtureLoader.js';
-import { floatTensor, int64Tensor, maxAbsDiff } from '../graph/runOnnx.js';
+import { floatTensor, int64Tensor } from '../graph/runOnnx.js';
 import {
   DIFFERENTIABLE_OPS,
   LOSS_TOLERANCE,
@@ -16,6 +16,7 @@ import {
   scalarOf,
   trainTensors,
 } from './stagesFixture.js';
+import { maxAbsError } from '@aaclip/core/testing';
 
 const BATCH = 3;
 const TOKENS = 36;
@@ -80,7 +81,7 @@ describe('stage 1 loss graph (text adapters)', () => {
     const loss = scalarOf(out.loss!);
     const expected = goldenFloats(fixture, 'stage1_loss')[0]!;
     const error = relativeError(loss, expected);
-    const anchorError = maxAbsDiff(out.class_anchors!.data as Float32Array, goldenFloats(fixture, 'text_anchors'));
+    const anchorError = maxAbsError(out.class_anchors!.data as Float32Array, goldenFloats(fixture, 'text_anchors'));
     const parts = ['loss_focal_3', 'loss_dice_3', 'loss_orthogonality'].map((n) => `${n} ${scalarOf(out[n]!).toFixed(6)}`).join(', ');
     console.log(`stage 1 (golden): loss ${loss} vs ${expected}, relative error ${error.toExponential(2)} (${parts}); anchors max abs error ${anchorError.toExponential(2)}`);
     expect(error).toBeLessThan(LOSS_TOLERANCE);
@@ -133,7 +134,7 @@ describe('stage 1 loss graph (text adapters)', () => {
     const first = await run(0);
     const error = relativeError(scalarOf(first.loss!), goldenFloats(fixture, 'stage1_loss')[0]!);
     const anchors = first.class_anchors!.data as Float32Array;
-    const anchorError = maxAbsDiff(anchors.subarray(0, EMBED * 2), goldenFloats(fixture, 'text_anchors'));
+    const anchorError = maxAbsError(anchors.subarray(0, EMBED * 2), goldenFloats(fixture, 'text_anchors'));
     console.log(`stage 1, two classes, all images class 0: relative error ${error.toExponential(2)}, anchors ${anchorError.toExponential(2)}`);
     expect(error).toBeLessThan(LOSS_TOLERANCE);
     expect(anchorError).toBeLessThan(1e-4);

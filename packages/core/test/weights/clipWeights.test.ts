@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fixtureFile } from '../../../../test-support/fixture.js';
+import { fixtureTensors } from '../../../../test-support/fixtureLoader.js';
 import { defaultAaclipSettings } from '../../src/config/aaclipSettings.js';
 import { parseModelConfig } from '../../src/config/modelConfig.js';
 import { AaclipError } from '../../src/errors/aaclipError.js';
 import type { Tensor, TensorMap } from '../../src/tensor/tensor.js';
 import { firstNonFinite, validateAdapters, validateClipWeights } from '../../src/weights/clipWeights.js';
-import { readSafetensors } from '../../src/weights/safetensors.js';
 
-const read = (name: string): TensorMap => readSafetensors(new Uint8Array(readFileSync(fixtureFile(name))), name).tensors;
+const read = fixtureTensors;
 const { model: cfg } = parseModelConfig(JSON.parse(readFileSync(fixtureFile('open_clip_config.json'), 'utf8')), 'open_clip_config.json');
 const settings = defaultAaclipSettings();
 const clip = read('clip.safetensors');

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fixtureFile } from '../../../../test-support/fixture.js';
+import { fixtureTensors } from '../../../../test-support/fixtureLoader.js';
 import { AaclipError } from '../../src/errors/aaclipError.js';
 import type { TensorMap } from '../../src/tensor/tensor.js';
-import { readSafetensors } from '../../src/weights/safetensors.js';
 import { readTorchCheckpoint } from '../../src/weights/torchCheckpoint.js';
 import { floats, op, tensorPickle, zip } from './torchFileBuilders.js';
 
-const adapters = readSafetensors(new Uint8Array(readFileSync(fixtureFile('adapters.safetensors'))), 'adapters.safetensors').tensors;
+const adapters = fixtureTensors('adapters.safetensors');
 const fixtureBytes = (name: string): Uint8Array => new Uint8Array(readFileSync(fixtureFile(name)));
 
 async function refusal(bytes: Uint8Array): Promise<string> {
