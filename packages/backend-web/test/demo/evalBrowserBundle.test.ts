@@ -1,6 +1,6 @@
 // The demo page colours its heatmaps with @aaclip/eval's browser entry. Bundling that entry for the
 // browser (as demo/buildDemo.mjs does) must succeed — esbuild fails on any Node built-in it meets,
-// however deep — and pull in nothing of the Node side: sharp, onnxruntime-node, backend-node, datasets.
+// however deep — and pull in nothing of the Node side: sharp, onnxruntime-node, backend-node, node-io, datasets.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -24,7 +24,7 @@ async function bundleForBrowser(entry: string): Promise<{ inputs: string[]; code
   return { inputs: Object.keys(result.metafile.inputs), code: result.outputFiles[0]!.text };
 }
 
-const NODE_SIDE = /sharp|onnxruntime-node|packages\/backend-node\/|packages\/datasets\/|node:/;
+const NODE_SIDE = /sharp|onnxruntime-node|packages\/backend-node\/|packages\/node-io\/|packages\/datasets\/|node:/;
 
 describe("@aaclip/eval/browser in a browser bundle", () => {
   it('bundles for the browser with nothing of the Node side', async () => {
