@@ -89,12 +89,21 @@ export function adapterWeightShapes(cfg: ClipModelConfig, settings: AaclipSettin
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
-/** Index of the first NaN or ±Infinity in `data`, or −1. */
+/**
+ * Arrays already found finite: a detector validates its weights, then each tower builder checks
+ * its own again — one pass over ViT-L's 428 M values is enough. (Weights are not changed in place
+ * between those checks; a trainer's updates are caught by its loss check.)
+ */
+const verifiedFinite = new WeakSet<Float32Array>();
+
+/** Index of the first NaN or ±Infinity in `data`, or −1 (each array is scanned once). */
 export function firstNonFinite(data: Float32Array): number {
+  if (verifiedFinite.has(data)) return -1;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v - v !== 0) return i; // NaN − NaN and ∞ − ∞ are NaN; every finite v gives 0
   }
+  verifiedFinite.add(data);
   return -1;
 }
 
