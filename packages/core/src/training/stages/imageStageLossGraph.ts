@@ -3,12 +3,10 @@
 // fixed anchors, plus the seg loss of every level. Trainable: the image adapters
 // (`image_adapter.layer_adapters.{i}.fc.0.weight`, `image_adapter.seg_proj.{k}.fc.weight`,
 // `image_adapter.det_proj.fc.weight`), initializers named by their state-dict keys.
-import { checkSettingsForModel } from '../../config/aaclipSettings.js';
 import { visionGrid } from '../../config/modelConfig.js';
-import { checkedAdapters, checkedClipWeights } from '../../graph/buildModels.js';
 import { GraphBuilder } from '../../graph/graphBuilder.js';
 import type { Graph } from '../../graph/ir.js';
-import { DEFAULT_WEIGHT_SOURCES, appendVisionTower } from '../../graph/towers/visionTower.js';
+import { appendVisionTower } from '../../graph/towers/visionTower.js';
 import { detectionCrossEntropy } from '../losses/crossEntropyLoss.js';
 import { segmentationLoss } from '../losses/segmentationLoss.js';
 import { sumOfTerms } from '../losses/sumOfTerms.js';
@@ -20,6 +18,7 @@ import {
   MASKS_INPUT,
   PIXELS_INPUT,
   checkPositiveInteger,
+  checkedStageWeights,
   diceLossOutput,
   focalLossOutput,
 } from './stageIo.js';
@@ -36,13 +35,7 @@ const SOURCE = 'image stage loss graph';
 export function buildImageStageLossGraph(model: StageLossModel): Graph {
   const { config, settings, training, batchSize: batch } = model;
   checkPositiveInteger(batch, 'batchSize', SOURCE);
-  checkSettingsForModel(settings, config, 'settings');
-  const sources = {
-    clip: model.weightsSource ?? DEFAULT_WEIGHT_SOURCES.clip,
-    adapters: model.adaptersSource ?? DEFAULT_WEIGHT_SOURCES.adapters,
-  };
-  const clip = checkedClipWeights(config, model.weights, true, sources.clip);
-  const adapters = checkedAdapters(config, settings, model.adapters, true, sources.adapters);
+  const { clip, adapters, sources } = checkedStageWeights(model, 'vision');
 
   const embed = config.embed_dim;
   const size = settings.imageSize;

@@ -2,12 +2,9 @@
 // the class anchors, each image's anchors, then the seg loss of the counted levels against frozen
 // image features, plus the orthogonality penalty. Trainable: the text adapters
 // (`text_adapter.{i}.fc.0.weight`), initializers named by their state-dict keys.
-import { checkSettingsForModel } from '../../config/aaclipSettings.js';
 import { visionGrid } from '../../config/modelConfig.js';
 import type { Stage1Levels } from '../../config/trainingSettings.js';
-import { DEFAULT_WEIGHT_SOURCES } from '../../graph/towers/visionTower.js';
 import { appendTextTower } from '../../graph/towers/textTower.js';
-import { checkedAdapters, checkedClipWeights } from '../../graph/buildModels.js';
 import { GraphBuilder } from '../../graph/graphBuilder.js';
 import type { Graph } from '../../graph/ir.js';
 import { orthogonalityLoss } from '../losses/orthogonalityLoss.js';
@@ -23,6 +20,7 @@ import {
   ORTHOGONALITY_LOSS_OUTPUT,
   PROMPT_IDS_INPUT,
   checkPositiveInteger,
+  checkedStageWeights,
   diceLossOutput,
   focalLossOutput,
   patchFeaturesInput,
@@ -60,13 +58,7 @@ export function buildTextStageLossGraph(model: TextStageLossModel): Graph {
   checkPositiveInteger(classes, 'classCount', SOURCE);
   checkPositiveInteger(prompts.normalCount, 'prompts.normalCount', SOURCE);
   checkPositiveInteger(prompts.abnormalCount, 'prompts.abnormalCount', SOURCE);
-  checkSettingsForModel(settings, config, 'settings');
-  const sources = {
-    clip: model.weightsSource ?? DEFAULT_WEIGHT_SOURCES.clip,
-    adapters: model.adaptersSource ?? DEFAULT_WEIGHT_SOURCES.adapters,
-  };
-  const clip = checkedClipWeights(config, model.weights, false, sources.clip);
-  const adapters = checkedAdapters(config, settings, model.adapters, false, sources.adapters);
+  const { clip, adapters, sources } = checkedStageWeights(model, 'text');
 
   const embed = config.embed_dim;
   const size = settings.imageSize;
