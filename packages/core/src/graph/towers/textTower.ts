@@ -11,7 +11,7 @@ import type { Graph } from '../ir.js';
 import { residualAdapter } from './residualAdapter.js';
 import { TowerWeights } from './towerWeights.js';
 import { layerNorm, transformerBlock } from './transformerBlock.js';
-import type { TowerGraphOptions, WeightSources } from './visionTower.js';
+import type { TowerGraphOptions, TowerSources, WeightSources } from './visionTower.js';
 import { DEFAULT_WEIGHT_SOURCES } from './visionTower.js';
 
 export const TEXT_INPUT = 'input_ids';
@@ -28,17 +28,8 @@ export function causalMask(length: number): Float32Array {
   return mask;
 }
 
-/** Where the text tower reads its inputs and weights when appended to a graph. */
-export interface TextTowerSources {
-  cfg: ClipModelConfig;
-  /** The open_clip text tensors (float32, shapes checked). */
-  clip: TensorMap;
-  /** The AA-CLIP text adapters, or null for plain CLIP (text_projection). */
-  adapters: TensorMap | null;
-  settings: AaclipSettings;
-  sources?: WeightSources;
-  options?: TowerGraphOptions;
-}
+/** Where the text tower reads its weights when appended to a graph (null adapters: plain CLIP's text_projection). */
+export type TextTowerSources = TowerSources;
 
 /**
  * Appends the text tower to `g`, reading token ids from the int64 value `ids` [n, context_length];

@@ -45,16 +45,20 @@ export interface TowerGraphOptions {
   fusedAttention?: boolean;
 }
 
-/** Where the vision tower reads its weights when appended to a graph. */
-export interface VisionTowerSources {
+/** Where a tower reads its weights when appended to a graph. */
+export interface TowerSources {
   cfg: ClipModelConfig;
-  /** The open_clip vision tensors (float32, shapes checked). */
+  /** The open_clip tensors of the tower (float32, shapes checked). */
   clip: TensorMap;
-  /** The AA-CLIP image adapters, or null for plain CLIP. */
+  /** The tower's AA-CLIP adapters, or null for plain CLIP. */
   adapters: TensorMap | null;
   settings: AaclipSettings;
   sources?: WeightSources;
   options?: TowerGraphOptions;
+}
+
+/** Where the vision tower reads its weights when appended to a graph. */
+export interface VisionTowerSources extends TowerSources {
   /**
    * A batch size fixed at build time (training graphs): the class token is then expanded to a
    * constant shape instead of one read from the input at run time.

@@ -18,11 +18,11 @@ import {
   MASKS_INPUT,
   PIXELS_INPUT,
   checkPositiveInteger,
-  checkedStageWeights,
   diceLossOutput,
   focalLossOutput,
 } from './stageIo.js';
 import type { StageLossModel } from './stageIo.js';
+import { checkedStageWeights } from './stageWeights.js';
 
 const SOURCE = 'image stage loss graph';
 

@@ -3,9 +3,6 @@ import type { AaclipSettings } from '../../config/aaclipSettings.js';
 import type { ClipModelConfig } from '../../config/modelConfig.js';
 import type { TrainingSettings } from '../../config/trainingSettings.js';
 import { AaclipError } from '../../errors/aaclipError.js';
-import { checkSettingsForModel } from '../../config/aaclipSettings.js';
-import { checkedAdapters, checkedClipWeights } from '../../graph/buildModels.js';
-import { DEFAULT_WEIGHT_SOURCES, type WeightSources } from '../../graph/towers/visionTower.js';
 import type { TensorMap } from '../../tensor/tensor.js';
 
 /** The scalar F32 loss (shape []) every loss graph outputs. */
@@ -55,22 +52,4 @@ export interface StageLossModel {
 
 export function checkPositiveInteger(value: number, field: string, source: string): void {
   if (!Number.isInteger(value) || value < 1) throw new AaclipError(`${field} must be a positive integer, got ${value}`, source);
-}
-
-/**
- * The settings checked against the model, and one tower's CLIP weights and adapters checked as the
- * tower builders check them, with the names errors give them.
- */
-export function checkedStageWeights(model: StageLossModel, tower: 'vision' | 'text'): { clip: TensorMap; adapters: TensorMap; sources: WeightSources } {
-  checkSettingsForModel(model.settings, model.config, 'settings');
-  const sources: WeightSources = {
-    clip: model.weightsSource ?? DEFAULT_WEIGHT_SOURCES.clip,
-    adapters: model.adaptersSource ?? DEFAULT_WEIGHT_SOURCES.adapters,
-  };
-  const vision = tower === 'vision';
-  return {
-    clip: checkedClipWeights(model.config, model.weights, vision, sources.clip),
-    adapters: checkedAdapters(model.config, model.settings, model.adapters, vision, sources.adapters),
-    sources,
-  };
 }

@@ -20,12 +20,12 @@ import {
   ORTHOGONALITY_LOSS_OUTPUT,
   PROMPT_IDS_INPUT,
   checkPositiveInteger,
-  checkedStageWeights,
   diceLossOutput,
   focalLossOutput,
   patchFeaturesInput,
 } from './stageIo.js';
 import type { StageLossModel } from './stageIo.js';
+import { checkedStageWeights } from './stageWeights.js';
 
 const SOURCE = 'text stage loss graph';
 
