@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AaclipError, parseAaclipSettings, parseTrainingSettings, Stage1Levels, type TrainingSettingsInput } from '@aaclip/core';
-import { findModelFiles, loadModelFiles } from '@aaclip/backend-node';
+import { loadModelFiles } from '@aaclip/backend-node';
 import { loadDatasetPlugins } from '@aaclip/datasets';
 import { loadTrainingData, trainAdapters, type TrainEvent, type TrainingStage } from '@aaclip/train';
 import type { Command } from './command.js';
-import { parsePositiveInt } from '../options/modelOptions.js';
+import { parsePositiveInt, resolveModelFiles } from '../options/modelOptions.js';
 import { checkOutFolder } from '../options/outFolder.js';
 import { createProgress } from '../output/progress.js';
 import { DATASET_OPTION_SPECS, DATASET_OPTIONS_HELP, datasetOptions } from '../options/datasetOptions.js';
@@ -171,19 +171,10 @@ export const trainCommand: Command = {
       manifestPath: values.manifest,
       allowOutsideRoot: values['allow-outside-root'] ?? false,
     });
-    const fromDir = values.model ? await findModelFiles(values.model) : null;
-    const pick = (flag: 'model-config' | 'weights' | 'vocab', fallback: string | undefined): string => {
-      const value = values[flag] ?? fallback;
-      if (!value) throw new AaclipError('is required (or give --model <dir>)', `--${flag}`);
-      return value;
-    };
+    // The adapters a --model folder may hold are not read: training starts from --init-adapters.
+    const files = await resolveModelFiles(values, false);
     progress.status('model: reading files');
-    const model = await loadModelFiles({
-      modelConfig: pick('model-config', fromDir?.modelConfig),
-      weights: pick('weights', fromDir?.weights),
-      adapters: [],
-      vocab: pick('vocab', fromDir?.vocab),
-    });
+    const model = await loadModelFiles(files);
 
     const outDir = path.resolve(values.out!);
     const onEvent = (event: TrainEvent): void => {

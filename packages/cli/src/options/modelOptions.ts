@@ -71,20 +71,31 @@ export function parsePositiveInt(value: string | undefined, flag: string): numbe
   return n;
 }
 
-/** Turns the model flags into files and settings; a folder given with --model fills what the flags leave out. */
-export async function resolveModelOptions(values: ModelOptionValues): Promise<ModelChoice> {
+/**
+ * The model files the flags name; a folder given with --model fills what the flags leave out.
+ * `withAdapters: false` (training) takes no adapters from the folder.
+ */
+export async function resolveModelFiles(
+  values: Pick<ModelOptionValues, 'model' | 'model-config' | 'weights' | 'vocab' | 'adapters'>,
+  withAdapters = true,
+): Promise<ModelFiles> {
   const fromDir = values.model ? await findModelFiles(values.model) : null;
   const pick = (flag: 'model-config' | 'weights' | 'vocab', fallback: string | undefined): string => {
     const value = values[flag] ?? fallback;
     if (!value) throw new AaclipError('is required (or give --model <dir>)', `--${flag}`);
     return value;
   };
-  const files: ModelFiles = {
+  return {
     modelConfig: pick('model-config', fromDir?.modelConfig),
     weights: pick('weights', fromDir?.weights),
-    adapters: values.adapters ?? fromDir?.adapters ?? [],
+    adapters: withAdapters ? (values.adapters ?? fromDir?.adapters ?? []) : [],
     vocab: pick('vocab', fromDir?.vocab),
   };
+}
+
+/** Turns the model flags into files and settings; a folder given with --model fills what the flags leave out. */
+export async function resolveModelOptions(values: ModelOptionValues): Promise<ModelChoice> {
+  const files = await resolveModelFiles(values);
   const zeroShot = zeroShotOption(values['zero-shot'], files.adapters);
   const settings: Partial<AaclipSettings> = {};
   const imageSize = parsePositiveInt(values['image-size'], '--image-size');
