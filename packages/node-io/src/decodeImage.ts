@@ -2,24 +2,27 @@ import sharp from 'sharp';
 import { AaclipError, type RawImage } from '@aaclip/core';
 import { decodeBmp, looksLikeBmp } from './decoders/bmp.js';
 import { readRegularFile } from './files/readRegularFile.js';
-
-/** Largest image accepted (pixels); larger files are refused before decoding. */
-export const MAX_IMAGE_PIXELS = 100_000_000;
+import { checkPixelCount, pixelLimit, type DecodeImageOptions } from './pixelLimit.js';
 
 /**
  * Decodes an image file (PNG, JPEG, TIFF, WebP, BMP, …) to raw pixels with sharp. Corrupt, truncated,
  * missing and oversized files, and anything that is not a regular file (a FIFO, a device, a folder),
  * fail with an AaclipError naming the file.
  */
-export async function decodeImageFile(file: string): Promise<RawImage> {
-  return decodeImageBytes(await readRegularFile(file, 'image'), file);
+export async function decodeImageFile(file: string, options: DecodeImageOptions = {}): Promise<RawImage> {
+  return decodeImageBytes(await readRegularFile(file, 'image'), file, options);
 }
 
-export async function decodeImageBytes(bytes: Uint8Array, source: string): Promise<RawImage> {
-  if (looksLikeBmp(bytes)) return decodeBmp(bytes, source);
+/** decodeImageFile on bytes in memory (an upload); `source` names them in errors. */
+export async function decodeImageBytes(bytes: Uint8Array, source: string, options: DecodeImageOptions = {}): Promise<RawImage> {
+  const maxPixels = pixelLimit(options);
+  if (looksLikeBmp(bytes)) return decodeBmp(bytes, source, maxPixels);
   try {
+    // The header alone gives the size: checked before anything is decoded.
+    const header = await sharp(bytes, { limitInputPixels: false }).metadata();
+    checkPixelCount(header.width, header.height, maxPixels, source);
     // failOn 'truncated' rejects cut-off files instead of returning a partly grey image.
-    const image = sharp(bytes, { failOn: 'truncated', limitInputPixels: MAX_IMAGE_PIXELS });
+    const image = sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels });
     const meta = await image.metadata();
     const sixteenBit = meta.depth === 'ushort';
     // sharp converts to 8-bit sRGB unless told to keep 16 bits per sample.

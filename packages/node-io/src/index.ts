@@ -8,11 +8,13 @@ import { decodeImageFile } from './decodeImage.js';
 import { readRegularFile } from './files/readRegularFile.js';
 import { writeFileAtomic } from './files/writeFileAtomic.js';
 
-export { decodeImageFile, decodeImageBytes, MAX_IMAGE_PIXELS } from './decodeImage.js';
+export { decodeImageFile, decodeImageBytes } from './decodeImage.js';
+export { checkPixelCount, MAX_IMAGE_PIXELS, type DecodeImageOptions } from './pixelLimit.js';
 export { writeFileAtomic } from './files/writeFileAtomic.js';
 export { readRegularFile, MAX_FILE_BYTES, type InputFileKind } from './files/readRegularFile.js';
 export { findModelFiles, loadModelFiles, loadTokenizer, readModelConfig, readWeightsFile, MODEL_DIR_FILES, type ModelFiles } from './files/loadModelFiles.js';
 export { MAX_FILE_NAME_BYTES, utf8Prefix } from './files/fileNames.js';
+export { checkBundleTarget, isBundleDir, nodeSha256, openBundleDir, writeBundleDir } from './files/bundleDir.js';
 
 /**
  * Node's file I/O: images decoded with sharp (BMP by hand), regular files only (no FIFO, device or

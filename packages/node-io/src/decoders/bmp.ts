@@ -1,4 +1,5 @@
 import { AaclipError, type RawImage } from '@aaclip/core';
+import { checkPixelCount, MAX_IMAGE_PIXELS } from '../pixelLimit.js';
 
 /** True when the bytes start like a Windows bitmap ("BM"). */
 export function looksLikeBmp(bytes: Uint8Array): boolean {
@@ -22,7 +23,7 @@ function maskField(mask: number): { shift: number; max: number } {
  * bottom-up or top-down) to 8-bit RGB, as PIL's convert('RGB') would see it (alpha dropped).
  * sharp has no BMP loader, and some datasets (BTAD) ship BMP files.
  */
-export function decodeBmp(bytes: Uint8Array, source: string): RawImage {
+export function decodeBmp(bytes: Uint8Array, source: string, maxPixels = MAX_IMAGE_PIXELS): RawImage {
   const fail = (problem: string): never => {
     throw new AaclipError(`not a readable BMP (${problem})`, source);
   };
@@ -40,7 +41,7 @@ export function decodeBmp(bytes: Uint8Array, source: string): RawImage {
   const topDown = rawHeight < 0;
   const height = Math.abs(rawHeight);
   if (width <= 0 || height <= 0) fail(`bad size ${width}×${rawHeight}`);
-  if (width * height > 100_000_000) fail(`${width}×${height} pixels is too large`);
+  checkPixelCount(width, height, maxPixels, source);
   if (![1, 4, 8, 16, 24, 32].includes(bpp)) fail(`${bpp} bits per pixel is not supported`);
   if (compression !== BI_RGB && compression !== BI_BITFIELDS && compression !== BI_ALPHABITFIELDS) {
     fail(`compression ${compression} (RLE/JPEG/PNG in BMP) is not supported`);
