@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,10 +34,10 @@ export function defaultThreads(): number {
   return Math.max(1, os.availableParallelism());
 }
 
-function executionProviders(device: string): ort.InferenceSession.ExecutionProviderConfig[] {
-  if (device === 'cpu') return ['cpu'];
-  if (device === 'cuda') return [{ name: 'cuda', deviceId: 0 }];
-  if (device === 'webgpu') return ['webgpu'];
+function executionProviders(device: string, providerOptions: SessionOptions['providerOptions'] = {}): ort.InferenceSession.ExecutionProviderConfig[] {
+  if (device === 'cpu') return [{ ...providerOptions, name: 'cpu' }];
+  if (device === 'cuda') return [{ deviceId: 0, ...providerOptions, name: 'cuda' }];
+  if (device === 'webgpu') return [{ ...providerOptions, name: 'webgpu' }];
   throw new AaclipError(`device "${device}" is not offered by the node backend (devices: ${DEVICES.join(', ')})`);
 }
 
@@ -70,11 +69,35 @@ async function probeDevice(device: string): Promise<void> {
   }
 }
 
+/** onnxruntime's session options for ours (see SessionOptions); the threads checked. */
+function ortSessionOptions(options: SessionOptions): ort.InferenceSession.SessionOptions {
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    throw new AaclipError(`must be a whole number ≥ 1, got ${options.threads}`, 'threads');
+  }
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: executionProviders(options.device, options.providerOptions),
+    graphOptimizationLevel: options.graphOptimization ?? 'all',
+    logSeverityLevel: 3, // errors only: node-placement notes are not for users
+    // onnxruntime-node leaves its intra-op pool at one thread on small machines unless told:
+    // a ViT-L image pass then keeps one of two cores busy.
+    intraOpNumThreads: options.threads ?? defaultThreads(),
+  };
+  if (options.optimizedModelPath !== undefined) {
+    sessionOptions.optimizedModelFilePath = options.optimizedModelPath;
+    // Initializers of 1 KiB and more go to one file beside the model, which the runtime maps
+    // when it loads the model back (and which keeps a model over protobuf's 2 GiB writable).
+    sessionOptions.extra = {
+      session: {
+        optimized_model_external_initializers_file_name: `${path.basename(options.optimizedModelPath)}.data`,
+        optimized_model_external_initializers_min_size_in_bytes: '1024',
+      },
+    };
+  }
+  return sessionOptions;
+}
+
 class NodeSession implements BackendSession {
-  constructor(
-    private readonly session: ort.InferenceSession,
-    private readonly cleanup: () => Promise<void>,
-  ) {}
+  constructor(private readonly session: ort.InferenceSession) {}
   get inputNames(): readonly string[] {
     return this.session.inputNames;
   }
@@ -91,7 +114,6 @@ class NodeSession implements BackendSession {
   }
   async dispose(): Promise<void> {
     await this.session.release();
-    await this.cleanup();
   }
 }
 
@@ -101,6 +123,7 @@ export function createNodeBackend(): Backend {
   return {
     name: 'node',
     devices: DEVICES,
+    runtimeVersion: `onnxruntime-node ${ort.env.versions.node ?? 'unknown'}`,
     async init(device: string): Promise<void> {
       executionProviders(device);
       const supported = ort.listSupportedBackends().map((b) => b.name);
@@ -125,44 +148,19 @@ export function createNodeBackend(): Backend {
       return { fusedAttention: device === 'cpu' };
     },
     async createSession(model: ModelBytes, options: SessionOptions): Promise<BackendSession> {
-      if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
-        throw new AaclipError(`must be a whole number ≥ 1, got ${options.threads}`, 'threads');
-      }
-      const sessionOptions: ort.InferenceSession.SessionOptions = {
-        executionProviders: executionProviders(options.device),
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3, // errors only: node-placement notes are not for users
-        // onnxruntime-node leaves its intra-op pool at one thread on small machines unless told:
-        // a ViT-L image pass then keeps one of two cores busy.
-        intraOpNumThreads: options.threads ?? defaultThreads(),
-      };
-      if (model.externalData.length === 0) {
-        const session = await ort.InferenceSession.create(model.model, sessionOptions);
-        return new NodeSession(session, async () => {});
-      }
-      // onnxruntime-node resolves external data relative to a model *file*: stage both in a
-      // private temporary folder. The session reads (or maps) every file while it is created, so
-      // on POSIX systems the folder goes right away — a mapped file stays readable after it is
-      // unlinked, and nothing is left behind if the process ends without dispose(). Windows
-      // cannot delete mapped files: there it goes when the session is disposed.
-      const dir = await mkdtemp(path.join(os.tmpdir(), 'aaclip-model-'));
-      const cleanup = () => rm(dir, { recursive: true, force: true });
-      try {
-        await writeFile(path.join(dir, 'model.onnx'), model.model);
-        for (const file of model.externalData) {
-          if (file.path.includes('/') || file.path.includes('\\') || file.path.startsWith('.')) {
-            throw new AaclipError(`external data path "${file.path}" must be a plain file name`);
-          }
-          await writeFile(path.join(dir, file.path), file.data);
+      for (const file of model.externalData) {
+        if (file.path.includes('/') || file.path.includes('\\') || file.path.startsWith('.')) {
+          throw new AaclipError(`external data path "${file.path}" must be a plain file name`);
         }
-        const session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'), sessionOptions);
-        if (process.platform === 'win32') return new NodeSession(session, cleanup);
-        await cleanup();
-        return new NodeSession(session, async () => {});
-      } catch (err) {
-        await cleanup();
-        throw err;
       }
+      // The model and its external data go to onnxruntime as they are, from memory: no copies,
+      // no temporary files.
+      const sessionOptions = ortSessionOptions(options);
+      if (model.externalData.length > 0) sessionOptions.externalData = model.externalData.map((file) => ({ path: file.path, data: file.data }));
+      return new NodeSession(await ort.InferenceSession.create(model.model, sessionOptions));
+    },
+    async createSessionFromFile(file: string, options: SessionOptions): Promise<BackendSession> {
+      return new NodeSession(await ort.InferenceSession.create(file, ortSessionOptions(options)));
     },
   };
 }

@@ -80,7 +80,9 @@ export function createWebBackend(): Backend {
       for (const file of model.externalData) checkExternalPath(file.path);
       const sessionOptions: ort.InferenceSession.SessionOptions = {
         executionProviders: [device],
-        graphOptimizationLevel: 'all',
+        // optimizedModelPath and providerOptions are not for onnxruntime-web (it writes no files;
+        // its providers are configured through ort.env): they are ignored.
+        graphOptimizationLevel: options.graphOptimization ?? 'all',
         externalData: model.externalData.map((file) => ({ path: file.path, data: file.data })),
       };
       let session: ort.InferenceSession;

@@ -16,7 +16,29 @@ export interface SessionOptions {
    * globally (onnxruntime-web's wasm) ignore it.
    */
   readonly threads?: number;
+  /**
+   * How much the runtime rewrites the graph while loading it (onnxruntime's graph optimisation
+   * level). Omitted → 'all'. A model the runtime already optimised (see `optimizedModelPath`)
+   * loads with 'disabled'. Every backend honours it.
+   */
+  readonly graphOptimization?: GraphOptimization;
+  /**
+   * Where the runtime writes the model as it optimised it for this device, to be loaded later
+   * with `Backend.createSessionFromFile` and `graphOptimization: 'disabled'` (a disk cache of
+   * optimised graphs). Its large initializers go to `<path>.data` beside it. The file is
+   * specific to the device, the runtime version and (at 'all') the CPU it was made on. Backends
+   * that cannot write files (web) ignore it.
+   */
+  readonly optimizedModelPath?: string;
+  /**
+   * Options handed to the device's execution provider as they are, e.g. `{ deviceId: 1 }` for
+   * cuda. Omitted → the provider's defaults. Backends whose providers take none (web) ignore them.
+   */
+  readonly providerOptions?: Readonly<Record<string, string | number | boolean>>;
 }
+
+/** Graph optimisation levels (onnxruntime's): none, constant folding and simple fusions, plus complex fusions, plus layout changes. */
+export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
 
 /** A loaded model on one device. Feeds and outputs are host tensors (F32 or I64). */
 export interface BackendSession {
@@ -45,6 +67,14 @@ export interface Backend {
   readonly devices: readonly string[];
   init(device: string): Promise<void>;
   createSession(model: ModelBytes, options: SessionOptions): Promise<BackendSession>;
+  /**
+   * Loads a model from a file, its external data resolved beside it (optional: backends that
+   * read files, e.g. node; used for cached optimised graphs, which the runtime can then map
+   * rather than copy).
+   */
+  createSessionFromFile?(file: string, options: SessionOptions): Promise<BackendSession>;
+  /** The runtime and its version, e.g. "onnxruntime-node 1.30.0" (part of cache keys). */
+  readonly runtimeVersion?: string;
   /** Build choices for models run on `device` (optional; omitted → plain ONNX ops). */
   modelPreferences?(device: string): ModelPreferences;
 }
