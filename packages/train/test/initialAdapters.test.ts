@@ -95,6 +95,14 @@ describe('the adapters a run starts from', () => {
     );
   });
 
+  it("the reference's --relu variant is refused by name (training builds the plain projections)", async () => {
+    const shapes = await tinyAdapterShapes();
+    const file = fixtureFile('adapters_relu.safetensors');
+    await expect(initialAdapters({ shapes, seed: 1, files: [file] })).rejects.toThrowError(
+      `${file}: holds the reference's --relu adapter variant ("image_adapter.seg_proj.0.fc.0.weight": projections followed by a LeakyReLU)`,
+    );
+  });
+
   it('a file without adapter weights is refused', async () => {
     const shapes = await tinyAdapterShapes();
     const file = fixtureFile('clip.safetensors');

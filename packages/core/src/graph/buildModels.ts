@@ -5,7 +5,7 @@ import { checkSettingsForModel } from '../config/aaclipSettings.js';
 import type { ClipModelConfig } from '../config/modelConfig.js';
 import { TextStageSettings } from '../config/trainingSettings.js';
 import type { TensorMap } from '../tensor/tensor.js';
-import { acceptedClipWeightShapes, adapterWeightShapes, checkTensorShapes, clipWeightShapes, stripCommonPrefix } from '../weights/clipWeights.js';
+import { acceptedClipWeightShapes, adapterShapesOf, checkTensorShapes, clipWeightShapes, stripCommonPrefix } from '../weights/clipWeights.js';
 import type { ExpectedShapes } from '../weights/clipWeights.js';
 import type { Graph } from './ir.js';
 import { serializeModel, type ExternalDataLayout } from './onnx/serializeModel.js';
@@ -85,8 +85,9 @@ export function checkedClipWeights(cfg: ClipModelConfig, weights: TensorMap, vis
 /** One tower's adapters (`vision`: the image adapters, else the text adapters), float32, shapes checked. */
 export function checkedAdapters(cfg: ClipModelConfig, settings: AaclipSettings, adapters: TensorMap, vision: boolean, source: string): TensorMap {
   const prefix = vision ? 'image_adapter.' : 'text_adapter.';
-  const shapes = new Map([...adapterWeightShapes(cfg, settings)].filter(([key]) => key.startsWith(prefix)));
-  return checkTensorShapes(shapes, stripCommonPrefix(adapters), source);
+  const stripped = stripCommonPrefix(adapters);
+  const shapes = new Map([...adapterShapesOf(cfg, settings, stripped, source)].filter(([key]) => key.startsWith(prefix)));
+  return checkTensorShapes(shapes, stripped, source);
 }
 
 /** Initializers of at least this many bytes go to external data by default (with the per-tensor layout). */

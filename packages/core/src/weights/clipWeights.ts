@@ -8,6 +8,7 @@ import type { TensorMap } from '../tensor/tensor.js';
 import { shapeToString } from '../tensor/tensor.js';
 import { positionEmbeddingGrid } from '../graph/towers/positionEmbedding.js';
 import { toFloat32 } from './safetensors.js';
+import { detProjKey, projectionActivation, segProjKey, type ProjectionActivation } from './adapterVariant.js';
 
 /** Tensor name → the shape the config needs, in the order the towers use them. */
 export type ExpectedShapes = Map<string, number[]>;
@@ -71,8 +72,11 @@ export function acceptedClipWeightShapes(cfg: ClipModelConfig, tensors: TensorMa
   return shapes;
 }
 
-/** The adapters' tensors (the reference's module names) and shapes under `cfg` and `settings`. */
-export function adapterWeightShapes(cfg: ClipModelConfig, settings: AaclipSettings): ExpectedShapes {
+/**
+ * The adapters' tensors (the reference's module names) and shapes under `cfg` and `settings`, with
+ * the seg/det projections in the given form (see adapterVariant.ts; default the plain Linear).
+ */
+export function adapterWeightShapes(cfg: ClipModelConfig, settings: AaclipSettings, activation: ProjectionActivation = 'none'): ExpectedShapes {
   const vw = cfg.vision_cfg.width;
   const tw = cfg.text_cfg.width;
   const embed = cfg.embed_dim;
@@ -81,8 +85,8 @@ export function adapterWeightShapes(cfg: ClipModelConfig, settings: AaclipSettin
   // The entry after the block adapters is the adapted text projection (width → embed).
   shapes.set(`text_adapter.${settings.textAdaptUntil}.fc.0.weight`, [embed, tw]);
   for (let i = 0; i < settings.imageAdaptUntil; i++) shapes.set(`image_adapter.layer_adapters.${i}.fc.0.weight`, [vw, vw]);
-  for (let k = 0; k < settings.levels.length; k++) shapes.set(`image_adapter.seg_proj.${k}.fc.weight`, [embed, vw]);
-  shapes.set('image_adapter.det_proj.fc.weight', [embed, vw]);
+  for (let k = 0; k < settings.levels.length; k++) shapes.set(segProjKey(k, activation), [embed, vw]);
+  shapes.set(detProjKey(activation), [embed, vw]);
   return shapes;
 }
 
@@ -161,12 +165,25 @@ export function validateClipWeights(cfg: ClipModelConfig, tensors: TensorMap, so
   return checkTensorShapes(acceptedClipWeightShapes(cfg, stripped, source), stripped, source);
 }
 
-/** Validates the AA-CLIP text and image adapters and returns them as float32 in a new map. */
+/**
+ * The adapter shapes `tensors` must have: adapterWeightShapes in the projection form their keys
+ * show (plain Linear, or the reference's --relu variant). `tensors` without a common prefix.
+ */
+export function adapterShapesOf(cfg: ClipModelConfig, settings: AaclipSettings, tensors: TensorMap, source: string): ExpectedShapes {
+  return adapterWeightShapes(cfg, settings, projectionActivation(tensors, source));
+}
+
+/**
+ * Validates the AA-CLIP text and image adapters and returns them as float32 in a new map, under
+ * their own keys (the --relu variant's projections stay `…fc.0.weight`: the towers read the form
+ * from them).
+ */
 export function validateAdapters(
   cfg: ClipModelConfig,
   settings: AaclipSettings,
   tensors: TensorMap,
   source: string,
 ): TensorMap {
-  return checkTensorShapes(adapterWeightShapes(cfg, settings), stripCommonPrefix(tensors), source);
+  const stripped = stripCommonPrefix(tensors);
+  return checkTensorShapes(adapterShapesOf(cfg, settings, stripped, source), stripped, source);
 }

@@ -1,4 +1,4 @@
-import { AaclipError, checkTensorShapes, stripCommonPrefix, type ExpectedShapes, type TensorMap } from '@aaclip/core';
+import { AaclipError, checkTensorShapes, projectionActivation, segProjKey, stripCommonPrefix, type ExpectedShapes, type TensorMap } from '@aaclip/core';
 import { readWeightsFile } from '@aaclip/backend-node';
 import { STAGE_ADAPTER_PREFIX, TRAINING_STAGES, stageAdapterShapes, type TrainingStage } from '../adapters/trainingStage.js';
 import { xavierUniformAdapters } from './xavierUniform.js';
@@ -37,6 +37,15 @@ export async function initialAdapters(options: InitialAdaptersOptions): Promise<
   const loaded: TensorMap = new Map();
   for (const file of files) {
     for (const [key, tensor] of stripCommonPrefix(await readWeightsFile(file))) loaded.set(key, tensor);
+  }
+  // The reference's --relu variant (projections + LeakyReLU, `…fc.0.weight`) is read by detect and
+  // eval; training builds the paper's plain projections only, so it is refused here by name.
+  if (projectionActivation(loaded, source) === 'leaky-relu') {
+    throw new AaclipError(
+      `holds the reference's --relu adapter variant ("${segProjKey(0, 'leaky-relu')}": projections followed by a LeakyReLU); ` +
+        'training starts from the plain variant only (aaclip detect and eval read this file as it is)',
+      source,
+    );
   }
   const holds = (stage: TrainingStage): boolean => [...loaded.keys()].some((k) => k.startsWith(STAGE_ADAPTER_PREFIX[stage]));
   if (files.length > 0 && !TRAINING_STAGES.some(holds)) {

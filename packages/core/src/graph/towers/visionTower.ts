@@ -5,13 +5,15 @@
 //   at each level (1-based block number): drop CLS, ln_post (shared) and project.
 // Adapted: seg_proj[k] (bias-free linear) then L2-normalise per token; det token = det_proj on the
 // last level's ln_post'd tokens, L2-normalised per token, then the MEAN over tokens (the reference
-// does not re-normalise it).
+// does not re-normalise it). Adapters of the reference's --relu variant (projections stored as
+// `fc.0.weight`, see adapterVariant.ts) put a LeakyReLU after each seg/det projection.
 // Plain CLIP: tokens through ln_post @ visual.proj, L2-normalised; det token = the CLS token after
 // the last block through ln_post @ visual.proj, L2-normalised.
 import type { AaclipSettings } from '../../config/aaclipSettings.js';
 import type { ClipModelConfig } from '../../config/modelConfig.js';
 import { visionGrid, visionHeads } from '../../config/modelConfig.js';
 import type { TensorMap } from '../../tensor/tensor.js';
+import { detProjKey, projectionActivation, segProjKey } from '../../weights/adapterVariant.js';
 import { GraphBuilder } from '../graphBuilder.js';
 import type { Graph } from '../ir.js';
 import { residualAdapter } from './residualAdapter.js';
@@ -25,8 +27,9 @@ export const DET_TOKEN_OUTPUT = 'det_token';
 
 /** Adapter state-dict keys (the reference's module names, prefixed as in adapters.safetensors). */
 export const imageAdapterKey = (block: number): string => `image_adapter.layer_adapters.${block}.fc.0.weight`;
-export const segProjKey = (level: number): string => `image_adapter.seg_proj.${level}.fc.weight`;
-export const DET_PROJ_KEY = 'image_adapter.det_proj.fc.weight';
+export { segProjKey };
+/** The det projection's key in the plain (paper) form; detProjKey('leaky-relu') gives the --relu one. */
+export const DET_PROJ_KEY = detProjKey('none');
 
 /** Names the weight sources in error messages. */
 export interface WeightSources {
@@ -77,7 +80,8 @@ export interface VisionTowerValues {
 /**
  * Appends the vision tower to `g`, reading `pixels` [batch, 3, S, S] (S = settings.imageSize).
  * Weights become initializers named by their state-dict keys (adapters under imageAdapterKey,
- * segProjKey, DET_PROJ_KEY), so a loss graph built on the same builder keeps them findable.
+ * segProjKey, detProjKey, in the form the adapters' keys show), so a loss graph built on the
+ * same builder keeps them findable.
  */
 export function appendVisionTower(g: GraphBuilder, pixels: string, tower: VisionTowerSources): VisionTowerValues {
   const { cfg, clip, adapters, settings } = tower;
@@ -117,16 +121,22 @@ export function appendVisionTower(g: GraphBuilder, pixels: string, tower: Vision
     if (levels.includes(i + 1)) taps.push(levelPatchRows(g, x, w, sequence, width, `level_${taps.length}`));
   }
 
+  // The adapters' keys tell the projection form; the --relu variant adds a LeakyReLU after each.
+  const activation = adapters ? projectionActivation(adapters, sources.adapters) : 'none';
+  const project = (rows: string, key: string, name: string): string => {
+    const linear = g.linearRows(rows, a!.value(key), undefined, name);
+    return activation === 'leaky-relu' ? g.leakyRelu(linear, settings.adapterLeakySlope, `${name}.act`) : linear;
+  };
   const segTokens = taps.map((tap, k) => {
     const projected = a
-      ? g.linearRows(tap, a.value(segProjKey(k)), undefined, `image_adapter.seg_proj.${k}`)
+      ? project(tap, segProjKey(k, activation), `image_adapter.seg_proj.${k}`)
       : g.matmul(tap, w.value('visual.proj'), `level_${k}.proj`);
     return g.reshape(g.l2Normalize(projected, -1), [-1, tokens, embed], `level_${k}.tokens`);
   });
 
   let det: string;
   if (a) {
-    const perToken = g.l2Normalize(g.linearRows(taps[taps.length - 1]!, a.value(DET_PROJ_KEY), undefined, 'image_adapter.det_proj'), -1);
+    const perToken = g.l2Normalize(project(taps[taps.length - 1]!, detProjKey(activation), 'image_adapter.det_proj'), -1);
     det = g.reduceMean(g.reshape(perToken, [-1, tokens, embed], 'det_tokens'), [1], false, 'det_mean');
   } else {
     det = classImageEmbedding(g, x, w, sequence, width);

@@ -1,7 +1,7 @@
 // The training step of each AA-CLIP stage as one ONNX model: the stage's loss graph
 // differentiated with respect to the stage's adapters. Any backend that runs ONNX runs it.
 import { AaclipError } from '../../errors/aaclipError.js';
-import { adapterWeightShapes } from '../../weights/clipWeights.js';
+import { adapterShapesOf, stripCommonPrefix } from '../../weights/clipWeights.js';
 import { gradients } from '../../graph/autodiff/gradients.js';
 import type { TrainingStepGraph } from '../../graph/autodiff/gradients.js';
 import { onnxModelFromGraph } from '../../graph/buildModels.js';
@@ -68,7 +68,9 @@ export function trainingStepGraph(
 }
 
 function stepModel(stage: TrainingStage, loss: Graph, model: StageLossModel, options: TrainingStepOptions): TrainingStepModel {
-  const step = trainingStepGraph(stage, loss, { ...options, stateDictShapes: adapterWeightShapes(model.config, model.settings) });
+  // The shapes in the adapters' own projection form (a --relu variant's keys are `…fc.0.weight`).
+  const stateDictShapes = adapterShapesOf(model.config, model.settings, stripCommonPrefix(model.adapters), model.adaptersSource ?? 'adapters');
+  const step = trainingStepGraph(stage, loss, { ...options, stateDictShapes });
   const trainable = [...step.gradientOutputs.keys()];
   const trainableSet = new Set(trainable);
   return {
