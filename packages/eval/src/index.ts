@@ -9,6 +9,7 @@ export * from './run/mapDetector.js';
 export * from './run/classMapsFile.js';
 export * from './run/classResultFile.js';
 export * from './run/galleryImage.js';
+export * from './run/overlayPng.js';
 export * from './run/evaluateDataset.js';
 export * from './run/outputNames.js';
 export * from './run/staleFiles.js';

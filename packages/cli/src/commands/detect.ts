@@ -1,16 +1,17 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { AaclipError, toRgb8, writeSafetensors, type AnomalyDetector, type Detection, type RawImage, type Rgb8Image, type TensorMap } from '@aaclip/core';
+import { AaclipError, toRgb8, type AnomalyDetector, type Detection, type RawImage, type Rgb8Image } from '@aaclip/core';
 import { decodeImageFile, writeFileAtomic } from '@aaclip/backend-node';
 import type { Command } from './command.js';
 import { MODEL_OPTION_SPECS, MODEL_OPTIONS_HELP, resolveModelOptions } from '../options/modelOptions.js';
 import { checkOutFolder } from '../options/outFolder.js';
 import { createProgress } from '../output/progress.js';
 import { startDetector } from '../options/startDetector.js';
-import { renderOverlayPng } from '../output/heatmapPng.js';
-import { distinctInputs, heatmapNames, mapKey } from '../output/detectOutputNames.js';
+import { distinctInputs, heatmapNames } from '../output/detectOutputNames.js';
+import { writeMapsAndScores } from '../output/mapsAndScores.js';
 import { expandImageInputs } from '../input/expandImageInputs.js';
 import { IMAGE_EXTENSIONS } from '@aaclip/datasets';
+import { mapValueRange, nonFiniteDetection, renderOverlayPng } from '@aaclip/eval';
 
 const USAGE = `Usage: aaclip detect [model options] [--class-name <text>] --out <dir> <image|folder|pattern...>
 
@@ -112,13 +113,6 @@ function describeFailure(image: string, err: Error, what = ''): string {
   return new AaclipError(`${what}${code} (${err.message.split('\n')[0]})`, image).message;
 }
 
-/** Why a detection cannot be reported, or null: a NaN or infinite score would read as null in scores.json. */
-function nonFiniteResult(detection: Detection): string | null {
-  const badMap = detection.anomalyMap.some((v) => !Number.isFinite(v));
-  if (Number.isFinite(detection.imageScore) && Number.isFinite(detection.pixelMax) && !badMap) return null;
-  return `the model gave a non-finite result (image_score=${detection.imageScore}, pixel_max=${detection.pixelMax}${badMap ? ', non-finite map values' : ''}); are the weights finite?`;
-}
-
 export const detectCommand: Command = {
   name: 'detect',
   summary: 'score images and write anomaly maps, scores and heatmaps',
@@ -163,7 +157,7 @@ export const detectCommand: Command = {
           }
         }
         for (const { decoded, detection } of await scoreBatch(detector, batch, className, failures)) {
-          const problem = nonFiniteResult(detection);
+          const problem = nonFiniteDetection(detection);
           if (problem) {
             failures.push(new AaclipError(problem, decoded.image).message);
             continue;
@@ -183,33 +177,20 @@ export const detectCommand: Command = {
 
     if (scored.length > 0) {
       // Heatmaps first, scores last: scores.json appears only once every other output is complete.
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const { detection } of scored) {
-        for (const v of detection.anomalyMap) {
-          if (v < lo) lo = v;
-          if (v > hi) hi = v;
-        }
-      }
+      const range = mapValueRange(scored.map(({ detection }) => detection.anomalyMap));
       for (const entry of scored) {
         const { image, detection, heatmapName } = entry;
         try {
           // Past the memory budget the image is read again; it may be gone by now.
           const pixels = entry.pixels ?? (await decodeImageFile(image));
           entry.pixels = null;
-          await writeFileAtomic(path.join(outDir, heatmapName), await renderOverlayPng(pixels, detection, { min: lo, max: hi }));
+          await writeFileAtomic(path.join(outDir, heatmapName), await renderOverlayPng(pixels, detection, range));
         } catch (err) {
           if (!isPerImageFailure(err)) throw err;
           failures.push(describeFailure(image, err, 'heatmap not written (its score and map are): '));
         }
       }
-      const maps: TensorMap = new Map();
-      for (const { image, detection } of scored) {
-        maps.set(mapKey(image), { dtype: 'F32', shape: [detection.imageSize, detection.imageSize], data: detection.anomalyMap });
-      }
-      await writeFileAtomic(path.join(outDir, 'maps.safetensors'), writeSafetensors(maps, { format: 'aaclip-anomaly-maps', class_name: className }));
-      const scores = scored.map(({ image, detection }) => ({ image, image_score: detection.imageScore, pixel_max: detection.pixelMax }));
-      await writeFileAtomic(path.join(outDir, 'scores.json'), JSON.stringify(scores, null, 2) + '\n');
+      await writeMapsAndScores(outDir, scored.map(({ image, detection }) => ({ image, ...detection })), className);
     }
     for (const { image, detection } of scored) {
       console.log(`${image}\timage_score=${detection.imageScore.toFixed(6)}\tpixel_max=${detection.pixelMax.toFixed(4)}`);
