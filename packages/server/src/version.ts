@@ -1,0 +1,4 @@
+import { createRequire } from 'node:module';
+
+/** This package's version (from its package.json), shown in /openapi.json. */
+export const SERVER_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
