@@ -57,3 +57,5 @@ export * from './io/fileIo.js';
 export * from './pipeline/buildDetectorModels.js';
 export * from './pipeline/loadDetectorSessions.js';
 export * from './pipeline/detectorIo.js';
+export * from './bundle/index.js';
+export { promptAnchors, type PromptAnchorsInput } from './prompts/promptAnchors.js';

@@ -14,7 +14,7 @@ export { writeFileAtomic } from './files/writeFileAtomic.js';
 export { readRegularFile, MAX_FILE_BYTES, type InputFileKind } from './files/readRegularFile.js';
 export { findModelFiles, loadModelFiles, loadTokenizer, readModelConfig, readWeightsFile, MODEL_DIR_FILES, type ModelFiles } from './files/loadModelFiles.js';
 export { MAX_FILE_NAME_BYTES, utf8Prefix } from './files/fileNames.js';
-export { checkBundleTarget, isBundleDir, nodeSha256, openBundleDir, writeBundleDir } from './files/bundleDir.js';
+export { checkBundleTarget, isBundleDir, nodeSha256, openBundleDir, readBundleManifest, writeBundleDir } from './files/bundleDir.js';
 
 /**
  * Node's file I/O: images decoded with sharp (BMP by hand), regular files only (no FIFO, device or

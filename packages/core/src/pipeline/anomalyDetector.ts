@@ -4,11 +4,11 @@ import { resolveBackend } from '../backend/registry.js';
 import { checkSettingsForModel, parseAaclipSettings, settingsBlur, type AaclipSettings, type AaclipSettingsInput } from '../config/aaclipSettings.js';
 import { PreprocessConfig, visionGrid, type ClipModelConfig } from '../config/modelConfig.js';
 import { parseWithSchema } from '../config/zodIssue.js';
-import { DEFAULT_PROMPT_SET, expandPrompts, parsePromptSet, type PromptSet } from '../config/promptSet.js';
+import { DEFAULT_PROMPT_SET, parsePromptSet, type PromptSet } from '../config/promptSet.js';
 import type { ZeroShotMode } from '../config/zeroShotMode.js';
 import type { RawImage } from '../image/rawImage.js';
 import { preprocessImage } from '../preprocess/preprocessImage.js';
-import { computeTextAnchors } from '../prompts/textAnchors.js';
+import { promptAnchors } from '../prompts/promptAnchors.js';
 import { scoreImage } from '../scoring/scoreImage.js';
 import type { ClipTokenizer } from '../tokenizer/clipTokenizer.js';
 import { buildCheckedModels, checkDetectorModel, type DetectorModel, type DetectorSetupStage } from './buildDetectorModels.js';
@@ -36,6 +36,11 @@ export interface DetectorRunOptions {
   readonly preprocess?: Partial<PreprocessConfig>;
   /** Called as the detector moves through its set-up stages (for progress displays). */
   readonly onProgress?: (stage: DetectorSetupStage) => void;
+  /**
+   * Anchors already computed with these models and prompts (e.g. a bundle's), by prompt name, each
+   * [embed, 2] row-major; other names are computed with the text model as usual.
+   */
+  readonly anchors?: ReadonlyMap<string, Float32Array>;
 }
 
 /** Options of `AnomalyDetector.create` (build, load and run in one step). */
@@ -150,7 +155,7 @@ export class AnomalyDetector {
     const session = { device, ...(options.threads === undefined ? {} : { threads: options.threads }) };
     const sessions = await createDetectorSessions(backend, session, built.takeVision, built.takeText, progress);
     progress('ready');
-    return new AnomalyDetector(checked.settings, backend, device, run.parts, run.promptSet, sessions.vision, sessions.text, run.batchSize, visionOutputsOf(checked.tower));
+    return new AnomalyDetector(checked.settings, backend, device, run.parts, run.promptSet, sessions.vision, sessions.text, run.batchSize, visionOutputsOf(checked.tower)).seedAnchors(options.anchors);
   }
 
   /**
@@ -181,7 +186,7 @@ export class AnomalyDetector {
     const run = checkRunOptions(parts, settings, options);
     const kind = checkDetectorSessions(sessions.vision, sessions.text, settings.levels.length);
     options.onProgress?.('ready');
-    return new AnomalyDetector(settings, sessions.backend, sessions.device, run.parts, run.promptSet, sessions.vision, sessions.text, run.batchSize, visionOutputsOf(kind === 'surgery' ? 'surgery' : 'plain'));
+    return new AnomalyDetector(settings, sessions.backend, sessions.device, run.parts, run.promptSet, sessions.vision, sessions.text, run.batchSize, visionOutputsOf(kind === 'surgery' ? 'surgery' : 'plain')).seedAnchors(options.anchors);
   }
 
   get embedDim(): number {
@@ -203,14 +208,19 @@ export class AnomalyDetector {
     return cached;
   }
 
-  private async computeAnchors(promptName: string): Promise<Float32Array> {
-    const { prompts, normalCount, abnormalCount } = expandPrompts(this.promptSet, promptName);
-    const context = this.parts.config.text_cfg.context_length;
-    const { ids, shape } = this.parts.tokenizer.encodeBatch(prompts, { contextLength: context });
-    const out = await this.textSession.run({ [DETECTOR_IO.textInput]: { dtype: 'I64', shape, data: ids } });
-    const embeds = out[DETECTOR_IO.textOutput];
-    if (!embeds) throw new AaclipError(`the text model returned no "${DETECTOR_IO.textOutput}"`, 'text model', { code: 'internal' });
-    return computeTextAnchors(embeds.data as Float32Array, this.embedDim, normalCount, abnormalCount);
+  private computeAnchors(promptName: string): Promise<Float32Array> {
+    const { tokenizer, config } = this.parts;
+    const input = { textSession: this.textSession, tokenizer, contextLength: config.text_cfg.context_length, embedDim: this.embedDim, promptSet: this.promptSet };
+    return promptAnchors(input, promptName);
+  }
+
+  /** Seeds the anchor cache with precomputed anchors (checked to be [embed, 2]). */
+  private seedAnchors(anchors: ReadonlyMap<string, Float32Array> | undefined): this {
+    for (const [name, values] of anchors ?? []) {
+      if (values.length !== this.embedDim * 2) throw new AaclipError(`has ${values.length} values, [${this.embedDim}, 2] needs ${this.embedDim * 2}`, `anchors of "${name}"`);
+      this.anchorCache.set(name, Promise.resolve(values));
+    }
+    return this;
   }
 
   /**
