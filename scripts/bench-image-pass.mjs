@@ -2,7 +2,7 @@
 // Benchmark of the product path: seconds per image and memory of AA-CLIP on ViT-L-14-336 run at
 // 518×518 (adapters on), with random weights. Not a test.
 //
-//   npm run build && node scripts/bench-image-pass.mjs [--device cpu] [--images 3] [--image-size 518] [--plain]
+//   npm run build && node scripts/bench-image-pass.mjs [--device cpu] [--images 3] [--image-size 518] [--plain] [--precision fp32|fp16|int8] [--rewrites on|off]
 //
 // What it runs is what `aaclip detect` runs: random full ViT-L-14-336 weights (vision and text
 // towers) and AA-CLIP adapters are written once as safetensors files (in a child process, so that
@@ -34,8 +34,9 @@ const { values } = parseArgs({
     images: { type: 'string', default: '3' },
     'image-size': { type: 'string', default: '518' },
     plain: { type: 'boolean', default: false },
-    // auto: what the backend prefers; on / off force the fused attention kernel.
-    'fused-attention': { type: 'string', default: 'auto' },
+    // on: the graph rewrites the device declares (fused attention, GELU); off: plain ONNX ops.
+    rewrites: { type: 'string', default: 'on' },
+    precision: { type: 'string', default: 'fp32' },
     'model-dir': { type: 'string', default: path.join(os.tmpdir(), 'aaclip-bench-vit-l-14-336') },
     generate: { type: 'boolean', default: false },
   },
@@ -187,14 +188,15 @@ async function readModel() {
   return model;
 }
 
-const fused = values['fused-attention'];
+const rewrites = values.rewrites !== 'off';
 const stages = {};
 let t1 = 0;
 const detector = await AnomalyDetector.create(await readModel(), {
   settings: { imageSize },
   backend: values.backend,
   device: values.device,
-  ...(fused === 'auto' ? {} : { fusedAttention: fused === 'on' }),
+  rewrites,
+  precision: values.precision,
   onProgress: (stage) => {
     t1 ||= performance.now();
     stages[stage] = { seconds: seconds(t1), rssMiB: rssMiB() };
@@ -234,7 +236,8 @@ console.log(JSON.stringify({
   model: 'ViT-L-14-336',
   imageSize,
   adapters: !values.plain,
-  fusedAttention: fused,
+  rewrites,
+  precision: values.precision,
   backend: detector.backend.name,
   device: detector.device,
   secondsPerImage: +(runs.reduce((a, b) => a + b, 0) / runs.length).toFixed(3),

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-web';
-import { AaclipError, type Backend, type BackendSession, type ModelBytes, type SessionOptions, type Tensor } from '@aaclip/core';
+import { AaclipError, type Backend, type BackendSession, type DeviceCapabilities, type ModelBytes, type SessionOptions, type Tensor } from '@aaclip/core';
 import { isNodeRuntime } from './runtimeEnvironment.js';
 import { fromOrtTensor, toOrtTensor } from './tensorConversion.js';
 import { requestWebGpuAdapter } from './webgpuAdapter.js';
@@ -13,6 +13,21 @@ function checkDevice(device: string): WebDevice {
   if ((WEB_DEVICES as readonly string[]).includes(device)) return device as WebDevice;
   throw new AaclipError(`device "${device}" is not offered by the web backend (devices: ${WEB_DEVICES.join(', ')})`);
 }
+
+/**
+ * What each device runs, as the conformance suite checks it. wasm: onnxruntime's CPU kernels,
+ * the contrib ops included (the fused MultiHeadAttention halves the fixture's start-up), int8
+ * through DynamicQuantizeMatMul. webgpu: the fused attention gets its attention bias expanded to
+ * [batch, heads, N, N] by the pass (the kernel rejects a broadcast one); fp16 where the adapter
+ * has shader-f16.
+ */
+const WEB_CAPABILITIES: Readonly<Record<WebDevice, DeviceCapabilities>> = {
+  wasm: {
+    ops: ['com.microsoft:MultiHeadAttention', 'com.microsoft:Gelu', 'com.microsoft:QuickGelu', 'com.microsoft:DynamicQuantizeMatMul'],
+    precisions: ['fp32', 'int8'],
+  },
+  webgpu: { ops: ['com.microsoft:MultiHeadAttention', 'com.microsoft:Gelu', 'com.microsoft:QuickGelu'], precisions: ['fp32', 'fp16'] },
+};
 
 function checkWasm(): void {
   if (typeof WebAssembly !== 'object') throw new AaclipError('this runtime has no WebAssembly');
@@ -62,12 +77,7 @@ export function createWebBackend(): Backend {
   return {
     name: 'web',
     devices: WEB_DEVICES,
-    // The wasm build's fused com.microsoft MultiHeadAttention passes the conformance suite and
-    // halves the fixture's start-up (sessions and anchors; the per-image time at 48×48 is the same).
-    // The WebGPU kernel (onnxruntime-web 1.30) rejects the text tower's causal mask, which is
-    // broadcast over batch and heads ("Expect attention_bias shape (batch_size, num_heads, …)"),
-    // so WebGPU gets plain attention.
-    modelPreferences: (device: string) => ({ fusedAttention: checkDevice(device) === 'wasm' }),
+    capabilities: (device: string): DeviceCapabilities => WEB_CAPABILITIES[checkDevice(device)],
     async init(device: string): Promise<void> {
       const checked = checkDevice(device);
       checkWasm(); // the WebGPU provider also runs inside the wasm runtime

@@ -88,11 +88,12 @@ describe('web backend on wasm (Node)', () => {
   });
 });
 
-describe('web backend model preferences', () => {
-  it('asks for fused attention on wasm only, and rejects unknown devices', () => {
+describe('web backend capabilities', () => {
+  it('declares the fused ops and int8 on wasm, fp16 on webgpu, and rejects unknown devices', () => {
     const backend = createWebBackend();
-    expect(backend.modelPreferences!('wasm')).toEqual({ fusedAttention: true });
-    expect(backend.modelPreferences!('webgpu')).toEqual({ fusedAttention: false });
-    expect(() => backend.modelPreferences!('cuda')).toThrow(AaclipError);
+    expect(backend.capabilities!('wasm').ops).toContain('com.microsoft:MultiHeadAttention');
+    expect(backend.capabilities!('wasm').precisions).toEqual(['fp32', 'int8']);
+    expect(backend.capabilities!('webgpu').precisions).toEqual(['fp32', 'fp16']);
+    expect(() => backend.capabilities!('cuda')).toThrow(AaclipError);
   });
 });

@@ -59,3 +59,6 @@ export * from './pipeline/loadDetectorSessions.js';
 export * from './pipeline/detectorIo.js';
 export * from './bundle/index.js';
 export { promptAnchors, type PromptAnchorsInput } from './prompts/promptAnchors.js';
+export * from './config/precision.js';
+export * from './graph/passes/index.js';
+export * from './pipeline/devicePasses.js';

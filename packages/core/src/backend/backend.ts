@@ -1,3 +1,4 @@
+import type { Precision } from '../config/precision.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** An ONNX model as bytes, with its external-data files (large weights live outside the protobuf). */
@@ -49,12 +50,17 @@ export interface BackendSession {
 }
 
 /**
- * How a backend would like the models it runs on a device to be built. Everything is optional;
- * an empty object (or no `modelPreferences` at all) means plain ONNX ops.
+ * What a backend runs on a device beyond plain float32 ONNX ops; the pipeline picks the graph
+ * passes (fusions, precision) from it (see selectPasses).
  */
-export interface ModelPreferences {
-  /** The runtime has onnxruntime's fused com.microsoft MultiHeadAttention kernel on this device. */
-  readonly fusedAttention?: boolean;
+export interface DeviceCapabilities {
+  /**
+   * Operators outside the default ONNX domain the device runs well, as "domain:Op", e.g.
+   * "com.microsoft:MultiHeadAttention".
+   */
+  readonly ops: readonly string[];
+  /** Precisions the device runs ('fp32' always). */
+  readonly precisions: readonly Precision[];
 }
 
 /**
@@ -75,6 +81,6 @@ export interface Backend {
   createSessionFromFile?(file: string, options: SessionOptions): Promise<BackendSession>;
   /** The runtime and its version, e.g. "onnxruntime-node 1.30.0" (part of cache keys). */
   readonly runtimeVersion?: string;
-  /** Build choices for models run on `device` (optional; omitted → plain ONNX ops). */
-  modelPreferences?(device: string): ModelPreferences;
+  /** What `device` runs (optional; omitted → plain ONNX ops in fp32). Throws for a device the backend does not offer. */
+  capabilities?(device: string): DeviceCapabilities;
 }

@@ -8,6 +8,8 @@ import type { TensorMap } from '../tensor/tensor.js';
 import { acceptedClipWeightShapes, adapterShapesOf, checkTensorShapes, clipWeightShapes, stripCommonPrefix } from '../weights/clipWeights.js';
 import type { ExpectedShapes } from '../weights/clipWeights.js';
 import type { Graph } from './ir.js';
+import type { GraphPass } from './passes/graphPass.js';
+import { applyPasses } from './passes/selectPasses.js';
 import { serializeModel, type ExternalDataLayout } from './onnx/serializeModel.js';
 import { CLS_EMBEDDING_OUTPUT, buildSurgeryGraph, surgeryFeaturesOutput } from './towers/surgeryTower.js';
 import { TEXT_INPUT, TEXT_OUTPUT, buildTextGraph } from './towers/textTower.js';
@@ -47,11 +49,11 @@ export interface ModelBuildOptions {
    */
   externalDataPath?: string;
   /**
-   * Attention as onnxruntime's fused com.microsoft MultiHeadAttention (on CPU it keeps no
-   * [heads, tokens, tokens] score tensors; only onnxruntime runs it). Default false: plain ONNX
-   * ops. Backends say whether they want it (see `Backend.modelPreferences`).
+   * Rewrites applied to each tower graph after it is built (fused attention, GELU fusion, fp16,
+   * int8: see selectPasses, which picks them from what the device runs). Default none: plain
+   * float32 ONNX ops, the graph a training pass differentiates.
    */
-  fusedAttention?: boolean;
+  passes?: readonly GraphPass[];
   /** Names the CLIP weights in error messages (e.g. their file name). */
   weightsSource?: string;
   /** Names the adapters in error messages. */
@@ -114,8 +116,8 @@ export function onnxModelFromGraph(graph: Graph, options: ModelBuildOptions = {}
 }
 
 /**
- * The vision tower as a graph (weights checked against the config), before serialisation: for
- * passes over the IR (autodiff, fused-op rewrites). `buildVisionModel` serialises it.
+ * The vision tower as a graph (weights checked against the config, `options.passes` applied),
+ * before serialisation: for passes over the IR (autodiff, rewrites). `buildVisionModel` serialises it.
  */
 export function buildVisionTowerGraph(
   config: ClipModelConfig,
@@ -128,7 +130,7 @@ export function buildVisionTowerGraph(
   checkSettingsForModel(settings, config, 'settings');
   const clip = checkedClipWeights(config, weights, true, sources.clip);
   const adapted = adapters ? checkedAdapters(config, settings, adapters, true, sources.adapters) : null;
-  return buildVisionGraph(config, clip, adapted, settings, sources, { fusedAttention: options.fusedAttention ?? false });
+  return applyPasses(buildVisionGraph(config, clip, adapted, settings, sources), options.passes ?? []);
 }
 
 /** The text tower as a graph (weights checked against the config), before serialisation. */
@@ -143,7 +145,7 @@ export function buildTextTowerGraph(
   checkSettingsForModel(settings, config, 'settings');
   const clip = checkedClipWeights(config, weights, false, sources.clip);
   const adapted = adapters ? checkedAdapters(config, settings, adapters, false, sources.adapters) : null;
-  return buildTextGraph(config, clip, adapted, settings, sources, { fusedAttention: options.fusedAttention ?? false });
+  return applyPasses(buildTextGraph(config, clip, adapted, settings, sources), options.passes ?? []);
 }
 
 /**
@@ -178,7 +180,7 @@ export function buildSurgeryTowerGraph(
   checkSettingsForModel(settings, config, 'settings');
   const clip = checkedClipWeights(config, weights, true, sources.clip);
   const surgeryFromBlock = options.surgeryFromBlock ?? TextStageSettings.parse({}).surgeryFromBlock;
-  return buildSurgeryGraph(config, clip, settings, { surgeryFromBlock, fusedAttention: options.fusedAttention ?? false }, sources);
+  return applyPasses(buildSurgeryGraph(config, clip, settings, { surgeryFromBlock }, sources), options.passes ?? []);
 }
 
 /**

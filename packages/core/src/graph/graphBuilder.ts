@@ -55,6 +55,20 @@ export class GraphBuilder {
     return b;
   }
 
+  /**
+   * A builder for rewriting `graph`: its inputs, outputs, initializers and opsets, every name of
+   * the graph taken, but no nodes — a rewrite pass appends the nodes it keeps (`appendNode`) and
+   * emits replacements in their place.
+   */
+  static rewriting(graph: Graph): GraphBuilder {
+    const b = GraphBuilder.from({ ...graph, nodes: [] });
+    for (const node of graph.nodes) {
+      b.used.add(node.name);
+      for (const output of node.outputs) b.used.add(output);
+    }
+    return b;
+  }
+
   private opsets: Record<string, number> = { ...DEFAULT_OPSETS };
 
   /** Removes every graph output (a pass that rewrites the interface declares new ones). */

@@ -6,12 +6,14 @@ import { PreprocessConfig, visionGrid, type ClipModelConfig } from '../config/mo
 import { parseWithSchema } from '../config/zodIssue.js';
 import { DEFAULT_PROMPT_SET, parsePromptSet, type PromptSet } from '../config/promptSet.js';
 import type { ZeroShotMode } from '../config/zeroShotMode.js';
+import type { Precision } from '../config/precision.js';
 import type { RawImage } from '../image/rawImage.js';
 import { preprocessImage } from '../preprocess/preprocessImage.js';
 import { promptAnchors } from '../prompts/promptAnchors.js';
 import { scoreImage } from '../scoring/scoreImage.js';
 import type { ClipTokenizer } from '../tokenizer/clipTokenizer.js';
 import { buildCheckedModels, checkDetectorModel, type DetectorModel, type DetectorSetupStage } from './buildDetectorModels.js';
+import { passesForDevice, type RewriteOptions } from './devicePasses.js';
 import { DETECTOR_IO, checkDetectorSessions, visionOutputsOf, type VisionOutputNames } from './detectorIo.js';
 import { createDetectorSessions, loadDetectorSessions, type DetectorSessions } from './loadDetectorSessions.js';
 
@@ -52,10 +54,15 @@ export interface DetectorOptions extends DetectorRunOptions {
   /** Threads per model run (see SessionOptions.threads); omitted → the backend's default (node: every core). */
   readonly threads?: number;
   /**
-   * Build the towers with onnxruntime's fused attention (com.microsoft MultiHeadAttention);
-   * omitted → what the backend prefers for the device (`Backend.modelPreferences`).
+   * Precision of the models: 'fp32' (default), 'fp16' or 'int8'. The device must run it
+   * (`Backend.capabilities`); an error names the device otherwise.
    */
-  readonly fusedAttention?: boolean;
+  readonly precision?: Precision;
+  /**
+   * Graph fusions (fused attention, GELU): omitted → every one the device runs; false → plain
+   * ONNX ops (for debugging); a list → those of them (see RewriteOptions).
+   */
+  readonly rewrites?: RewriteOptions['rewrites'];
   /**
    * The training-free baseline run when the model has no adapters: 'plain' (default) or
    * 'surgery' (see ZeroShotMode). Both use plain CLIP's text anchors. An error with adapters.
@@ -150,8 +157,8 @@ export class AnomalyDetector {
     const run = checkRunOptions(model, checked.settings, options);
     progress('starting backend');
     const { backend, device } = await resolveBackend({ backend: options.backend, device: options.device });
-    const fusedAttention = options.fusedAttention ?? backend.modelPreferences?.(device).fusedAttention ?? false;
-    const built = buildCheckedModels(model.config, checked, { fusedAttention, onProgress: progress });
+    const passes = passesForDevice(backend, device, options);
+    const built = buildCheckedModels(model.config, checked, { passes, onProgress: progress });
     const session = { device, ...(options.threads === undefined ? {} : { threads: options.threads }) };
     const sessions = await createDetectorSessions(backend, session, built.takeVision, built.takeText, progress);
     progress('ready');

@@ -11,6 +11,11 @@ import type { TensorMap } from '../tensor/tensor.js';
 import type { ClipTokenizer } from '../tokenizer/clipTokenizer.js';
 import { validateAdapters, validateClipWeights } from '../weights/clipWeights.js';
 import type { VisionTowerKind } from './detectorIo.js';
+import type { DeviceCapabilities } from '../backend/backend.js';
+import type { Precision } from '../config/precision.js';
+import type { GraphPass } from '../graph/passes/graphPass.js';
+import { selectPasses } from '../graph/passes/selectPasses.js';
+import type { RewriteOptions } from './devicePasses.js';
 
 /** Everything a detector is built from, already read from files (see backend-node's loaders). */
 export interface DetectorModel {
@@ -35,8 +40,15 @@ export interface DetectorBuildOptions {
    * 'surgery' (see ZeroShotMode). An error with adapters.
    */
   readonly zeroShot?: ZeroShotMode;
-  /** Attention as onnxruntime's fused com.microsoft MultiHeadAttention; default false (plain ONNX ops). */
-  readonly fusedAttention?: boolean;
+  /** Precision of both models: 'fp32' (default), 'fp16' or 'int8' (see Precision); `capabilities` must declare it. */
+  readonly precision?: Precision;
+  /** Fusions (see RewriteOptions.rewrites); default every one `capabilities` declares. */
+  readonly rewrites?: RewriteOptions['rewrites'];
+  /**
+   * What the device the models are for runs (`backend.capabilities(device)`): fusions and
+   * precisions are chosen from it. Omitted → plain ONNX ops in fp32.
+   */
+  readonly capabilities?: DeviceCapabilities;
   /** Where large weights go (external data layout, threshold, file name): see ModelBuildOptions. */
   readonly externalData?: Pick<ModelBuildOptions, 'externalDataThreshold' | 'externalDataLayout' | 'externalDataPath'>;
   /** Called as building moves on (for progress displays). */
@@ -94,9 +106,9 @@ export interface TakeOnceModels {
 export function buildCheckedModels(
   config: ClipModelConfig,
   checked: CheckedDetectorModel,
-  options: Pick<DetectorBuildOptions, 'fusedAttention' | 'externalData' | 'onProgress'>,
+  options: Pick<DetectorBuildOptions, 'externalData' | 'onProgress'> & { readonly passes?: readonly GraphPass[] },
 ): TakeOnceModels {
-  const build: ModelBuildOptions = { ...options.externalData, ...checked.sources, fusedAttention: options.fusedAttention ?? false };
+  const build: ModelBuildOptions = { ...options.externalData, ...checked.sources, passes: options.passes ?? [] };
   const { settings, weights, adapters } = checked;
   options.onProgress?.('building vision model');
   let vision: OnnxModel | null =
@@ -120,6 +132,7 @@ export function buildCheckedModels(
  */
 export function buildDetectorModels(model: DetectorModel, options: DetectorBuildOptions = {}): DetectorModels {
   const checked = checkDetectorModel(model, options);
-  const built = buildCheckedModels(model.config, checked, options);
+  const passes = selectPasses(options.capabilities, { precision: options.precision, rewrites: options.rewrites, device: options.capabilities ? 'the target device' : 'plain ONNX (no capabilities given)' });
+  const built = buildCheckedModels(model.config, checked, { ...options, passes });
   return { vision: built.takeVision(), text: built.takeText(), settings: checked.settings, tower: checked.tower };
 }

@@ -2,6 +2,8 @@
 // It takes the fixture as bytes and uses no Node API, so the same cases run under Node (node/cpu,
 // web/wasm, node/webgpu) and inside a browser page (web/webgpu).
 import type { Backend, BackendSession, ModelBytes } from '../backend/backend.js';
+import type { Precision } from '../config/precision.js';
+import { passesForDevice, type RewriteOptions } from '../pipeline/devicePasses.js';
 import { settingsBlur } from '../config/aaclipSettings.js';
 import { visionGrid } from '../config/modelConfig.js';
 import {
@@ -29,10 +31,29 @@ import { scoreImage } from '../scoring/scoreImage.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { shapeToString } from '../tensor/tensor.js';
 import { goldenTensor, parseConformanceFixture, type ConformanceFixture, type ConformanceFixtureFiles } from './conformanceFixture.js';
+import { pearsonCorrelation } from './mapCorrelation.js';
 import { maxAbsError } from './maxAbsError.js';
 
 /** The fixture's tolerances (its README): what an exact float32 implementation meets. */
 export const CONFORMANCE_TOLERANCES = { tokens: 1e-4, anchors: 1e-4, maps: 1e-3, imageScores: 1e-5, losses: 1e-4, gradients: 1e-3 } as const;
+
+/**
+ * The anomaly maps must correlate with the golden ones at least this well (Pearson), whatever
+ * the precision: the case reports 1 − correlation against 1 − this.
+ */
+export const MIN_MAP_CORRELATION = 0.99;
+
+/**
+ * Tolerances of the inference cases per precision. fp32 (with or without fusions) meets the
+ * fixture's own; fp16 and int8 are looser by what rounding the weights and activations costs,
+ * measured on the fixture (see the core README) with a margin; their maps must still correlate
+ * with the golden ones at MIN_MAP_CORRELATION.
+ */
+export const PRECISION_TOLERANCES: Readonly<Record<Precision, { readonly tokens: number; readonly anchors: number; readonly maps: number; readonly imageScores: number }>> = {
+  fp32: CONFORMANCE_TOLERANCES,
+  fp16: { tokens: 5e-3, anchors: 5e-3, maps: 2e-2, imageScores: 2e-3 },
+  int8: { tokens: 3e-2, anchors: 3e-2, maps: 3e-1, imageScores: 1e-2 },
+};
 
 export interface ConformanceCase {
   readonly id: string;
@@ -48,6 +69,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   { id: 'text.anchors_plain', description: 'anchors from the plain CLIP text tower vs text_anchors_plain', tolerance: CONFORMANCE_TOLERANCES.anchors },
   { id: 'maps.level_maps', description: "each level's blurred, upsampled map vs level_map_0..3", tolerance: CONFORMANCE_TOLERANCES.maps },
   { id: 'maps.anomaly_map', description: 'fused anomaly map vs anomaly_map', tolerance: CONFORMANCE_TOLERANCES.maps },
+  { id: 'maps.correlation', description: '1 − Pearson correlation of the anomaly maps with anomaly_map', tolerance: 1 - MIN_MAP_CORRELATION },
   { id: 'scores.image_score', description: 'image scores vs image_score', tolerance: CONFORMANCE_TOLERANCES.imageScores },
   { id: 'train.stage1_loss', description: 'stage-1 training step loss vs stage1_loss (relative)', tolerance: CONFORMANCE_TOLERANCES.losses },
   { id: 'train.stage1_gradients', description: 'stage-1 text-adapter gradients vs stage1_grad.* (relative by norm, worst adapter)', tolerance: CONFORMANCE_TOLERANCES.gradients },
@@ -72,14 +94,17 @@ export interface ConformanceResult {
 export interface ConformanceReport {
   readonly backend: string;
   readonly device: string;
-  /** Whether the towers were built with fused attention (the backend's preference for the device, as the pipeline builds them). */
-  readonly fusedAttention: boolean;
+  readonly precision: Precision;
+  /** The passes the inference models were built with, in order (as the pipeline selects them for the device). */
+  readonly passes: readonly string[];
+  /** Whether the training cases ran (fp32 only). */
+  readonly training: boolean;
   readonly results: readonly ConformanceResult[];
   readonly passed: boolean;
   readonly milliseconds: number;
 }
 
-export interface ConformanceTarget {
+export interface ConformanceTarget extends RewriteOptions {
   readonly backend: Backend;
   readonly device: string;
 }
@@ -87,15 +112,35 @@ export interface ConformanceTarget {
 export interface ConformanceOptions {
   /** Called as each case finishes (e.g. to show progress in a page). */
   readonly onResult?: (result: ConformanceResult) => void;
+  /**
+   * Run the training cases (they build fp32 training graphs, which no precision or fusion
+   * changes). Default: at fp32 only; they are never run at fp16 or int8.
+   */
+  readonly training?: boolean;
+}
+
+const TRAINING_CASE = /^train\./;
+
+/**
+ * The cases a run at `precision` checks, with that precision's tolerances: every case at fp32,
+ * the inference cases only at fp16 and int8 (or when `training` is false).
+ */
+export function conformanceCases(precision: Precision = 'fp32', training = precision === 'fp32'): ConformanceCase[] {
+  const t = PRECISION_TOLERANCES[precision];
+  const byId: Record<string, number> = {
+    'vision.seg_tokens': t.tokens,
+    'vision.det_token': t.tokens,
+    'text.anchors_adapted': t.anchors,
+    'text.anchors_plain': t.anchors,
+    'maps.level_maps': t.maps,
+    'maps.anomaly_map': t.maps,
+    'scores.image_score': t.imageScores,
+  };
+  return CONFORMANCE_CASES.filter((c) => (training && precision === 'fp32') || !TRAINING_CASE.test(c.id)).map((c) => ({ ...c, tolerance: byId[c.id] ?? c.tolerance }));
 }
 
 const now = (): number => (typeof performance === 'undefined' ? Date.now() : performance.now());
 
-function caseById(id: string): ConformanceCase {
-  const found = CONFORMANCE_CASES.find((c) => c.id === id);
-  if (!found) throw new Error(`unknown conformance case ${id}`);
-  return found;
-}
 
 async function runModel(target: ConformanceTarget, model: ModelBytes, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
   const session: BackendSession = await target.backend.createSession(model, { device: target.device });
@@ -118,9 +163,9 @@ function floats(outputs: Record<string, Tensor>, name: string, shape: readonly n
 const goldenFloats = (fixture: ConformanceFixture, name: string, shape: readonly number[]): Float32Array =>
   goldenTensor(fixture, name, 'F32', shape).data as Float32Array;
 
-/** The models are built as AnomalyDetector builds them for this backend and device. */
+/** The models are built as AnomalyDetector builds them for this backend, device and precision. */
 const buildOptions = (target: ConformanceTarget): ModelBuildOptions => ({
-  fusedAttention: target.backend.modelPreferences?.(target.device).fusedAttention ?? false,
+  passes: passesForDevice(target.backend, target.device, target),
 });
 
 interface VisionOutputs {
@@ -231,11 +276,17 @@ export async function runConformanceSuite(
   options: ConformanceOptions = {},
 ): Promise<ConformanceReport> {
   const started = now();
+  const precision = target.precision ?? 'fp32';
+  const training = options.training ?? precision === 'fp32';
+  const cases = conformanceCases(precision, training);
+  // Selected once, up front: a precision the device does not declare fails here, naming the device.
+  const passes = buildOptions(target).passes ?? [];
   const fixture = parseConformanceFixture(files);
   const { config, settings } = fixture;
   const results: ConformanceResult[] = [];
   const record = (id: string, maxError: number, error?: string): void => {
-    const c = caseById(id);
+    const c = cases.find((k) => k.id === id);
+    if (!c) return; // a case this run does not check
     const result: ConformanceResult = {
       id,
       description: c.description,
@@ -262,7 +313,7 @@ export async function runConformanceSuite(
   const cells = visionGrid(config, size) ** 2;
   const embed = config.embed_dim;
 
-  const vision = await attempt(['vision.seg_tokens', 'vision.det_token', 'maps.level_maps', 'maps.anomaly_map', 'scores.image_score'], () =>
+  const vision = await attempt(['vision.seg_tokens', 'vision.det_token', 'maps.level_maps', 'maps.anomaly_map', 'maps.correlation', 'scores.image_score'], () =>
     encodeImages(fixture, target),
   );
   if (vision) {
@@ -276,7 +327,7 @@ export async function runConformanceSuite(
 
   if (vision) {
     if (!anchors) {
-      for (const id of ['maps.level_maps', 'maps.anomaly_map', 'scores.image_score']) record(id, NaN, 'needs the adapted text anchors, which failed');
+      for (const id of ['maps.level_maps', 'maps.anomaly_map', 'maps.correlation', 'scores.image_score']) record(id, NaN, 'needs the adapted text anchors, which failed');
     } else {
       // Host-side scoring on this backend's own tokens and anchors, as the pipeline does.
       const blur = settingsBlur(settings);
@@ -302,12 +353,16 @@ export async function runConformanceSuite(
         maxAbsError(concat(scored.map((s) => s.levelMaps[k]!)), goldenFloats(fixture, `level_map_${k}`, [images, size, size])),
       );
       record('maps.level_maps', Math.max(...levelErrors));
-      record('maps.anomaly_map', maxAbsError(concat(scored.map((s) => s.anomalyMap)), goldenFloats(fixture, 'anomaly_map', [images, size, size])));
+      const anomalyMaps = concat(scored.map((s) => s.anomalyMap));
+      const goldenMaps = goldenFloats(fixture, 'anomaly_map', [images, size, size]);
+      record('maps.anomaly_map', maxAbsError(anomalyMaps, goldenMaps));
+      const correlation = pearsonCorrelation(anomalyMaps, goldenMaps);
+      record('maps.correlation', Number.isNaN(correlation) ? Infinity : 1 - correlation);
       record('scores.image_score', maxAbsError(scored.map((s) => s.imageScore), goldenFloats(fixture, 'image_score', [images])));
     }
   }
 
-  for (const stage of ['stage1', 'stage2'] as const) {
+  for (const stage of training ? (['stage1', 'stage2'] as const) : []) {
     const step = await attempt([`train.${stage}_loss`, `train.${stage}_gradients`], () => runTrainingStep(fixture, target, stage));
     if (step) {
       record(`train.${stage}_loss`, step.lossError);
@@ -315,13 +370,15 @@ export async function runConformanceSuite(
     }
   }
 
-  results.sort((a, b) => CONFORMANCE_CASES.findIndex((c) => c.id === a.id) - CONFORMANCE_CASES.findIndex((c) => c.id === b.id));
+  results.sort((a, b) => cases.findIndex((c) => c.id === a.id) - cases.findIndex((c) => c.id === b.id));
   return {
     backend: target.backend.name,
     device: target.device,
-    fusedAttention: buildOptions(target).fusedAttention ?? false,
+    precision,
+    passes: passes.map((p) => p.name),
+    training,
     results,
-    passed: results.length === CONFORMANCE_CASES.length && results.every((r) => r.passed),
+    passed: results.length === cases.length && results.every((r) => r.passed),
     milliseconds: now() - started,
   };
 }
@@ -334,6 +391,6 @@ export function formatConformanceReport(report: ConformanceReport): string {
     const measured = Number.isNaN(r.maxError) ? 'not run' : r.maxError.toExponential(2);
     return `${verdict} ${r.id.padEnd(width)}  max error ${measured.padEnd(9)} tolerance ${r.tolerance.toExponential(0)}${r.error ? `  (${r.error})` : ''}`;
   });
-  const build = report.fusedAttention ? ', fused attention' : '';
+  const build = `, ${report.precision}${report.passes.length ? ` (${report.passes.join(', ')})` : ', plain ops'}`;
   return [`conformance ${report.backend}/${report.device}${build}: ${report.passed ? 'passed' : 'FAILED'} in ${Math.round(report.milliseconds)} ms`, ...lines].join('\n');
 }

@@ -4,3 +4,4 @@
 export * from './maxAbsError.js';
 export * from './conformanceFixture.js';
 export * from './conformance.js';
+export * from './mapCorrelation.js';

@@ -2,9 +2,10 @@
 // or whose sessions throw, is reported case by case with the measured error.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { AaclipError, type Backend, type Tensor } from '@aaclip/core';
+import { AaclipError, type Backend, type DeviceCapabilities, type Precision, type Tensor } from '@aaclip/core';
 import {
   CONFORMANCE_CASES,
+  conformanceCases,
   formatConformanceReport,
   parseConformanceFixture,
   runConformanceSuite,
@@ -19,8 +20,8 @@ interface Tampering {
   readonly output?: (name: string, data: Float32Array) => void;
   /** Text-model sessions fail to run. */
   readonly failText?: boolean;
-  /** The backend asks for fused attention; every model it is given is recorded. */
-  readonly fusedAttention?: boolean;
+  /** What the backend declares for its device; every model it is given is recorded. */
+  readonly capabilities?: DeviceCapabilities;
   readonly models?: Uint8Array[];
 }
 
@@ -29,7 +30,7 @@ function tamperedBackend(tampering: Tampering): Backend {
   return {
     name: 'tampered',
     devices: ['cpu'],
-    ...(tampering.fusedAttention === undefined ? {} : { modelPreferences: () => ({ fusedAttention: tampering.fusedAttention }) }),
+    ...(tampering.capabilities === undefined ? {} : { capabilities: () => tampering.capabilities! }),
     async init() {},
     async createSession(model) {
       tampering.models?.push(model.model);
@@ -59,8 +60,8 @@ function tamperedBackend(tampering: Tampering): Backend {
   };
 }
 
-const run = (tampering: Tampering): Promise<ConformanceReport> =>
-  runConformanceSuite(loadConformanceFiles(), { backend: tamperedBackend(tampering), device: 'cpu' });
+const run = (tampering: Tampering, precision: Precision = 'fp32'): Promise<ConformanceReport> =>
+  runConformanceSuite(loadConformanceFiles(), { backend: tamperedBackend(tampering), device: 'cpu', precision });
 
 const result = (report: ConformanceReport, id: string) => {
   const found = report.results.find((r) => r.id === id);
@@ -102,17 +103,38 @@ describe('conformance suite', () => {
     expect(formatConformanceReport(report)).toMatch(/FAIL text\.anchors_plain +max error not run .*\(text session exploded\)/);
   });
 
-  it('builds the models as the pipeline does for the backend: fused attention when it asks for it (inference), plain ops for the training steps', async () => {
+  it('builds the models as the pipeline does for the device: its fusions for inference, plain ops for the training steps', async () => {
     const opsOf = (model: Uint8Array): boolean => hasOp(model, 'MultiHeadAttention');
-    for (const fusedAttention of [true, false]) {
+    for (const fused of [true, false]) {
       const models: Uint8Array[] = [];
-      const report = await run({ fusedAttention, models });
-      expect(report.fusedAttention).toBe(fusedAttention);
+      const capabilities: DeviceCapabilities = { ops: fused ? ['com.microsoft:MultiHeadAttention'] : [], precisions: ['fp32'] };
+      const report = await run({ capabilities, models });
+      expect(report.passes).toEqual(fused ? ['fuse-attention'] : []);
       expect(report.passed).toBe(true);
       // Vision, adapted text, plain text, then the two training steps, which are differentiated and so never fused.
       expect(models).toHaveLength(5);
-      expect(models.map(opsOf)).toEqual([fusedAttention, fusedAttention, fusedAttention, false, false]);
+      expect(models.map(opsOf)).toEqual([fused, fused, fused, false, false]);
     }
+  });
+
+  it('runs a reduced precision on the inference cases only, at its own tolerances, and refuses one the device lacks', async () => {
+    const models: Uint8Array[] = [];
+    const capabilities: DeviceCapabilities = { ops: ['com.microsoft:DynamicQuantizeMatMul'], precisions: ['fp32', 'int8'] };
+    const report = await run({ capabilities, models }, 'int8');
+    expect(report).toMatchObject({ precision: 'int8', passes: ['int8'], training: false, passed: true });
+    expect(report.results.map((r) => [r.id, r.tolerance])).toEqual(conformanceCases('int8').map((c) => [c.id, c.tolerance]));
+    expect(report.results.some((r) => r.id.startsWith('train.'))).toBe(false);
+    expect(models.map((m) => hasOp(m, 'DynamicQuantizeMatMul'))).toEqual([true, true, true]);
+    expect(formatConformanceReport(report)).toMatch(/^conformance tampered\/cpu, int8 \(int8\): passed/);
+    await expect(run({ capabilities }, 'fp16')).rejects.toThrow('tampered/cpu cannot run "fp16" (it runs: fp32, int8)');
+  });
+
+  it('fails the map-correlation case for maps that do not follow the golden ones', async () => {
+    // Each level's tokens reversed: the maps keep their range but lose their pattern.
+    const report = await run({ output: (name, data) => name.startsWith('seg_tokens_') && data.reverse() });
+    const correlation = result(report, 'maps.correlation');
+    expect(correlation.passed).toBe(false);
+    expect(correlation.maxError).toBeGreaterThan(0.01);
   });
 
   it('names the fixture file when its bytes are not what the suite expects', () => {

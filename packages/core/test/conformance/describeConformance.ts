@@ -1,8 +1,8 @@
 // The conformance suite as vitest cases, written once and run by every backend's test file:
 // one test per parity case, each asserting the measured error against the fixture's tolerance.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GraphBuilder, serializeModel, type Backend } from '@aaclip/core';
-import { CONFORMANCE_CASES, formatConformanceReport, runConformanceSuite, type ConformanceReport } from '@aaclip/core/testing';
+import { GraphBuilder, serializeModel, type Backend, type Precision, type RewriteOptions } from '@aaclip/core';
+import { conformanceCases, formatConformanceReport, runConformanceSuite, type ConformanceReport } from '@aaclip/core/testing';
 import { loadConformanceFiles } from '../../../../test-support/fixtureLoader.js';
 
 export interface ConformanceSubject {
@@ -35,8 +35,43 @@ async function probeDevice(backend: Backend, device: string): Promise<void> {
   }
 }
 
+/** One build of the models a device declares: a precision, with the device's fusions or none. */
+interface Variant extends RewriteOptions {
+  readonly precision: Precision;
+  readonly label: string;
+  /** Run the training cases too (once per device: training graphs take no passes). */
+  readonly training: boolean;
+}
+
+/**
+ * Every build the backend declares for the device: fp32 with its fusions (all cases), fp32 with
+ * plain ops (the inference cases), and each further precision it declares (the inference cases,
+ * at that precision's tolerances). Devices the backend does not know get fp32 only.
+ */
+function variantsOf(backend: Backend | undefined, device: string): Variant[] {
+  let precisions: readonly Precision[] = ['fp32'];
+  try {
+    precisions = backend?.capabilities?.(device).precisions ?? precisions;
+  } catch {
+    // an unknown device: the probe reports it
+  }
+  return [
+    { precision: 'fp32', label: 'fp32', training: true },
+    { precision: 'fp32', rewrites: false, label: 'fp32, plain ops', training: false },
+    ...precisions.filter((p) => p !== 'fp32').map((precision): Variant => ({ precision, label: precision, training: false })),
+  ];
+}
+
 export function describeConformance(subject: ConformanceSubject): void {
-  describe(`conformance on ${subject.label}`, () => {
+  // The variants are listed before the backend starts (vitest collects tests synchronously), from
+  // a backend made for the listing only.
+  const listed = subject.backend();
+  const variants = listed instanceof Promise ? variantsOf(undefined, subject.device) : variantsOf(listed, subject.device);
+  for (const variant of variants) describeVariant(subject, variant);
+}
+
+function describeVariant(subject: ConformanceSubject, variant: Variant): void {
+  describe(`conformance on ${subject.label}, ${variant.label}`, () => {
     let report: ConformanceReport | undefined;
     let unavailable: string | undefined;
 
@@ -49,11 +84,15 @@ export function describeConformance(subject: ConformanceSubject): void {
         if (subject.optional) console.warn(`conformance on ${subject.label}: SKIPPED, device unavailable: ${unavailable}`);
         return;
       }
-      report = await runConformanceSuite(loadConformanceFiles(), { backend, device: subject.device });
+      report = await runConformanceSuite(
+        loadConformanceFiles(),
+        { backend, device: subject.device, precision: variant.precision, ...(variant.rewrites === undefined ? {} : { rewrites: variant.rewrites }) },
+        { training: variant.training },
+      );
       console.log(formatConformanceReport(report));
     });
 
-    for (const c of CONFORMANCE_CASES) {
+    for (const c of conformanceCases(variant.precision, variant.training)) {
       it(`${c.id}: ${c.description}, within ${c.tolerance}`, (ctx) => {
         if (unavailable !== undefined) {
           if (subject.optional) ctx.skip(`${subject.label} unavailable: ${unavailable}`);

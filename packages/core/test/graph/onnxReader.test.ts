@@ -3,7 +3,7 @@
 // protobuf for the encodings the serializer does not produce (packed dims, negative ints,
 // unknown fields) and for malformed bytes.
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, buildVisionModel, serializeModel, type Attr, type Graph } from '@aaclip/core';
+import { GraphBuilder, buildVisionModel, fuseAttention, serializeModel, type Attr, type Graph } from '@aaclip/core';
 import { hasOp, opTypes, readOnnxModel, type OnnxAttribute, type OnnxModel } from '../../../../test-support/onnxReader.js';
 import { loadFixture } from '../../../../test-support/fixtureLoader.js';
 
@@ -90,9 +90,9 @@ describe('test-support ONNX reader', () => {
     ]);
   });
 
-  it('reads the fixture vision model with fused attention: com.microsoft nodes and opset', () => {
+  it('reads the fixture vision model after the fuse-attention pass: com.microsoft nodes and opset', () => {
     const fixture = loadFixture();
-    const bytes = buildVisionModel(fixture.config, fixture.clip, fixture.adapters, fixture.settings, { fusedAttention: true }).model;
+    const bytes = buildVisionModel(fixture.config, fixture.clip, fixture.adapters, fixture.settings, { passes: [fuseAttention] }).model;
     const model = readOnnxModel(bytes);
     expect(model.opsets.get('com.microsoft')).toBe(1);
     const fused = model.graph.nodes.filter((n) => n.opType === 'MultiHeadAttention');
@@ -100,7 +100,7 @@ describe('test-support ONNX reader', () => {
     expect(fused.every((n) => n.domain === 'com.microsoft')).toBe(true);
     expect(hasOp(bytes, 'MultiHeadAttention')).toBe(true);
     expect(model.graph.inputs.map((v) => v.name)).toEqual(['pixel_values']);
-    const plain = buildVisionModel(fixture.config, fixture.clip, fixture.adapters, fixture.settings, { fusedAttention: false }).model;
+    const plain = buildVisionModel(fixture.config, fixture.clip, fixture.adapters, fixture.settings).model;
     expect(hasOp(plain, 'MultiHeadAttention')).toBe(false);
     expect([...readOnnxModel(plain).opsets.keys()]).toEqual(['']);
   });

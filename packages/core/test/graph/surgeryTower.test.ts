@@ -1,7 +1,7 @@
 // AA-CLIP's frozen stage-1 feature CLIP ("surgery", V-V attention from block 5) against the
 // reference's stage-1 features in tiny-aaclip/train.safetensors (from golden.safetensors' pixels).
 import { describe, expect, it } from 'vitest';
-import { AaclipError, buildSurgeryTowerGraph, buildSurgeryVisionModel } from '@aaclip/core';
+import { AaclipError, buildSurgeryVisionModel } from '@aaclip/core';
 import type { OnnxModel, TensorMap } from '@aaclip/core';
 import { goldenFloats, loadFixture, fixtureTensors } from '../../../../test-support/fixtureLoader.js';
 import { floatTensor, runOnnx } from './runOnnx.js';
@@ -41,15 +41,6 @@ describe('surgery tower (tiny-aaclip fixture, 48Ã—48, V-V attention in blocks 5â
     expect(model.inputNames).toEqual(['pixel_values']);
     expect(model.outputNames).toEqual(OUTPUTS);
     await expectReferenceOutputs(model, 'surgery');
-  });
-
-  it('computes the same with fused attention (V-V as MultiHeadAttention on v, v, v)', async () => {
-    const fixture = loadFixture();
-    const graph = buildSurgeryTowerGraph(fixture.config, fixture.clip, fixture.settings, { fusedAttention: true });
-    // 5 shared blocks, 19 V-V blocks to the last tap, 19 plain blocks beside them for the CLS embedding.
-    expect(graph.nodes.filter((n) => n.op === 'MultiHeadAttention')).toHaveLength(5 + 19 + 19);
-    expect(graph.nodes.filter((n) => n.op === 'Softmax')).toHaveLength(0);
-    await expectReferenceOutputs(buildSurgeryVisionModel(fixture.config, fixture.clip, fixture.settings, { fusedAttention: true }), 'fused surgery');
   });
 
   it('moves the fork with surgeryFromBlock, and refuses a block the tower does not have', async () => {

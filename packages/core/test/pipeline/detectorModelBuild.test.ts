@@ -1,5 +1,5 @@
-// What AnomalyDetector.create hands a backend: fused attention exactly when the backend prefers it
-// for the device (or the caller asks), and external data that are the weights' own memory.
+// What AnomalyDetector.create hands a backend: the rewrites and precision the device declares
+// (capabilities) and the caller asks for, and external data that are the weights' own memory.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -11,7 +11,7 @@ import {
   type Backend,
   type DetectorModel,
   type ModelBytes,
-  type ModelPreferences,
+  type DeviceCapabilities,
 } from '@aaclip/core';
 import { loadFixture } from '../../../../test-support/fixtureLoader.js';
 import { fixtureFile, vocabPath } from '../../../../test-support/fixture.js';
@@ -20,7 +20,7 @@ import { hasOp } from '../../../../test-support/onnxReader.js';
 const BACKEND = 'recording-test-backend';
 
 /** A backend that records the models it is given and runs nothing. */
-function recordingBackend(preferences?: (device: string) => ModelPreferences): { backend: Backend; models: ModelBytes[] } {
+function recordingBackend(capabilities?: (device: string) => DeviceCapabilities): { backend: Backend; models: ModelBytes[] } {
   const models: ModelBytes[] = [];
   const backend: Backend = {
     name: BACKEND,
@@ -30,7 +30,7 @@ function recordingBackend(preferences?: (device: string) => ModelPreferences): {
       models.push(model);
       return { inputNames: [], outputNames: [], run: async () => ({}), dispose: async () => {} };
     },
-    ...(preferences ? { modelPreferences: preferences } : {}),
+    ...(capabilities ? { capabilities } : {}),
   };
   return { backend, models };
 }
@@ -50,8 +50,11 @@ const usesFusedAttention = (model: ModelBytes): boolean => hasOp(model.model, 'M
 afterEach(() => unregisterBackend(BACKEND));
 
 describe('AnomalyDetector.create and the backend', () => {
-  it('builds fused attention for a device whose backend prefers it, plain ops for the others', async () => {
-    const { backend, models } = recordingBackend((device) => ({ fusedAttention: device === 'cpu' }));
+  const FUSING: DeviceCapabilities = { ops: ['com.microsoft:MultiHeadAttention', 'com.microsoft:DynamicQuantizeMatMul'], precisions: ['fp32', 'int8'] };
+  const PLAIN: DeviceCapabilities = { ops: [], precisions: ['fp32'] };
+
+  it('builds fused attention for a device that declares it, plain ops for the others', async () => {
+    const { backend, models } = recordingBackend((device) => (device === 'cpu' ? FUSING : PLAIN));
     registerBackend(BACKEND, () => backend);
     const settings = { imageSize: loadFixture().settings.imageSize };
     await AnomalyDetector.create(await detectorModel(), { backend: BACKEND, device: 'cpu', settings });
@@ -59,18 +62,29 @@ describe('AnomalyDetector.create and the backend', () => {
     expect(models.map(usesFusedAttention)).toEqual([true, true, false, false]);
   });
 
-  it('lets the caller override the preference, and builds plain ops for a backend that states none', async () => {
-    const preferring = recordingBackend(() => ({ fusedAttention: true }));
-    registerBackend(BACKEND, () => preferring.backend);
+  it('lets the caller turn rewrites off, and builds plain ops for a backend that declares nothing', async () => {
+    const fusing = recordingBackend(() => FUSING);
+    registerBackend(BACKEND, () => fusing.backend);
     const settings = { imageSize: loadFixture().settings.imageSize };
-    await AnomalyDetector.create(await detectorModel(), { backend: BACKEND, device: 'cpu', settings, fusedAttention: false });
-    expect(preferring.models.map(usesFusedAttention)).toEqual([false, false]);
+    await AnomalyDetector.create(await detectorModel(), { backend: BACKEND, device: 'cpu', settings, rewrites: false });
+    expect(fusing.models.map(usesFusedAttention)).toEqual([false, false]);
 
     const silent = recordingBackend();
     unregisterBackend(BACKEND); // another factory under the same name is refused
     registerBackend(BACKEND, () => silent.backend);
     await AnomalyDetector.create(await detectorModel(), { backend: BACKEND, device: 'cpu', settings });
     expect(silent.models.map(usesFusedAttention)).toEqual([false, false]);
+  });
+
+  it('builds int8 models where the device declares int8, and refuses it naming the device where it does not', async () => {
+    const { backend, models } = recordingBackend((device) => (device === 'cpu' ? FUSING : PLAIN));
+    registerBackend(BACKEND, () => backend);
+    const settings = { imageSize: loadFixture().settings.imageSize };
+    await AnomalyDetector.create(await detectorModel(), { backend: BACKEND, device: 'cpu', settings, precision: 'int8' });
+    expect(models.map((m) => hasOp(m.model, 'DynamicQuantizeMatMul'))).toEqual([true, true]);
+    await expect(AnomalyDetector.create(await detectorModel(), { backend: BACKEND, device: 'gpu', settings, precision: 'int8' })).rejects.toThrow(
+      `precision: ${BACKEND}/gpu cannot run "int8" (it runs: fp32)`,
+    );
   });
 
   it('hands over external data that view the weights instead of copies', async () => {

@@ -12,6 +12,7 @@ import {
   computeTextAnchors,
   expandPrompts,
   jitterColors,
+  passesForDevice,
   surgeryFeaturesOutput,
 } from '@aaclip/core';
 import type { AaclipSettings, Backend, BackendSession, ClipTokenizer, PromptSet, SessionOptions, Tensor, TensorMap, TrainingSettings } from '@aaclip/core';
@@ -91,7 +92,8 @@ export class SurgeryFeatures {
     const onnx = buildSurgeryVisionModel(model.config, model.weights, settings, {
       surgeryFromBlock: training.text.surgeryFromBlock,
       weightsSource: model.sources?.weights,
-      fusedAttention: backend.modelPreferences?.(options.device).fusedAttention ?? false,
+      // Inference only (no gradient flows through the frozen features): the device's fusions apply.
+      passes: passesForDevice(backend, options.device),
     });
     const session = await backend.createSession(onnx, options);
     return new SurgeryFeatures(session, levels, settings.imageSize);
@@ -133,7 +135,7 @@ export async function classAnchorsFor(
 ): Promise<Float32Array[]> {
   const onnx = buildTextModel(model.config, model.weights, adapters, settings, {
     weightsSource: model.sources?.weights,
-    fusedAttention: backend.modelPreferences?.(options.device).fusedAttention ?? false,
+    passes: passesForDevice(backend, options.device),
   });
   const session = await backend.createSession(onnx, options);
   try {

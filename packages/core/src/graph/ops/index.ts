@@ -4,6 +4,7 @@ import './matmulOps.js';
 import './shapeOps.js';
 import './reduceOps.js';
 import './normalizationOps.js';
+import './contribOps.js';
 
 export { findOp, getOp, registerOp, registeredOps } from './opRegistry.js';
 export type { GradientContext, GradientFn, OpDef, ShapeContext, TypeInfo } from './opRegistry.js';

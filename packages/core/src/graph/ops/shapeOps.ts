@@ -287,7 +287,11 @@ registerOp({
   op: 'Expand',
   inferTypes: (ctx) => {
     const x = input0(ctx);
-    const target = knownInts(ctx, 1, 'the target shape');
+    // A target computed at run time (e.g. from a symbolic batch) still has a known length: its
+    // dimensions are then symbolic where the input's do not decide them.
+    const targetLength = ctx.inputs[1]?.shape[0];
+    const known = ctx.value(1) !== undefined || typeof targetLength !== 'number' ? knownInts(ctx, 1, 'the target shape') : undefined;
+    const target: Dim[] = known ?? Array.from({ length: targetLength as number }, (_, i) => `${ctx.node.name}:${i}`);
     const rank = Math.max(x.shape.length, target.length);
     const shape: Dim[] = [];
     for (let i = 0; i < rank; i++) {

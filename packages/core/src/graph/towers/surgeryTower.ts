@@ -26,13 +26,13 @@ import {
   QUERY_KEY_ATTENTION,
   VALUE_VALUE_ATTENTION,
 } from './transformerBlock.js';
-import { DEFAULT_WEIGHT_SOURCES, VISION_INPUT, type TowerGraphOptions, type WeightSources } from './visionTower.js';
+import { DEFAULT_WEIGHT_SOURCES, VISION_INPUT, type WeightSources } from './visionTower.js';
 import { classImageEmbedding, levelPatchRows, visionStem } from './visionStem.js';
 
 export const surgeryFeaturesOutput = (level: number): string => `surgery_features_${level}`;
 export const CLS_EMBEDDING_OUTPUT = 'cls_embedding';
 
-export interface SurgeryGraphOptions extends TowerGraphOptions {
+export interface SurgeryGraphOptions {
   /** First block (0-based) with V-V attention (TextStageSettings.surgeryFromBlock). */
   surgeryFromBlock: number;
 }
@@ -71,13 +71,12 @@ export function appendSurgeryTower(g: GraphBuilder, pixels: string, tower: Surge
   const sequence = tokens + 1;
   const embed = cfg.embed_dim;
   const heads = visionHeads(cfg);
-  const fusedAttention = options.fusedAttention ?? false;
   const levels = settings.levels;
   const lastLevel = levels[levels.length - 1]!;
 
   const block = (i: number, x: string, roles: AttentionRoles, name: string): string => {
     const prefix = `visual.transformer.resblocks.${i}`;
-    const spec: BlockSpec = { prefix, width, heads, tokens: sequence, quickGelu: cfg.quick_gelu, fusedAttention };
+    const spec: BlockSpec = { prefix, width, heads, tokens: sequence, quickGelu: cfg.quick_gelu };
     const qkv = attentionInProjection(g, layerNorm(g, x, w, `${prefix}.ln_1`), w, spec);
     const attention = attentionOutProjection(g, attentionContext(g, qkv, spec, roles, `${prefix}.${name}`), w, spec);
     return mlpResidual(g, g.add(x, attention, `${prefix}.${name}_residual`), w, spec);

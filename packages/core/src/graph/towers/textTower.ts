@@ -11,7 +11,7 @@ import type { Graph } from '../ir.js';
 import { residualAdapter } from './residualAdapter.js';
 import { TowerWeights } from './towerWeights.js';
 import { layerNorm, transformerBlock } from './transformerBlock.js';
-import type { TowerGraphOptions, TowerSources, WeightSources } from './visionTower.js';
+import type { TowerSources, WeightSources } from './visionTower.js';
 import { DEFAULT_WEIGHT_SOURCES } from './visionTower.js';
 
 export const TEXT_INPUT = 'input_ids';
@@ -40,7 +40,6 @@ export type TextTowerSources = TowerSources;
 export function appendTextTower(g: GraphBuilder, ids: string, tower: TextTowerSources): string {
   const { cfg, clip, adapters, settings } = tower;
   const sources = tower.sources ?? DEFAULT_WEIGHT_SOURCES;
-  const options = tower.options ?? {};
   const w = new TowerWeights(g, clip, sources.clip);
   const a = adapters ? new TowerWeights(g, adapters, sources.adapters) : null;
   const { width, heads, layers, context_length: length } = cfg.text_cfg;
@@ -57,7 +56,6 @@ export function appendTextTower(g: GraphBuilder, ids: string, tower: TextTowerSo
       tokens: length,
       quickGelu: cfg.quick_gelu,
       attentionMask: mask,
-      fusedAttention: options.fusedAttention ?? false,
     });
     if (a && i < settings.textAdaptUntil) {
       x = residualAdapter(g, x, a.value(textAdapterKey(i)), settings.adapterLeakySlope, settings.textResidualWeight, `text_adapter.${i}`);
@@ -89,11 +87,10 @@ export function buildTextGraph(
   adapters: TensorMap | null,
   settings: AaclipSettings,
   sources: WeightSources = DEFAULT_WEIGHT_SOURCES,
-  options: TowerGraphOptions = {},
 ): Graph {
   const g = new GraphBuilder('aaclip_text');
   const ids = g.input(TEXT_INPUT, 'I64', ['n', cfg.text_cfg.context_length]);
-  const embeds = appendTextTower(g, ids, { cfg, clip, adapters, settings, sources, options });
+  const embeds = appendTextTower(g, ids, { cfg, clip, adapters, settings, sources });
   g.output(embeds, TEXT_OUTPUT, 'F32', ['n', cfg.embed_dim]);
   return g.build();
 }

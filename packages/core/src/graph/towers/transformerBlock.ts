@@ -6,14 +6,10 @@
 // The residual stream is 2-D, [batch·tokens, width]: every Linear is then one Gemm(transB = 1)
 // that reads the PyTorch weight as stored and fuses its bias, and only attention needs the
 // [batch, heads, tokens, head_dim] view.
-import { attrInt } from '../ir.js';
 import type { GraphBuilder } from '../graphBuilder.js';
 import type { TowerWeights } from './towerWeights.js';
 
 export const LAYER_NORM_EPS = 1e-5;
-
-/** The operator domain of onnxruntime's contrib ops (MultiHeadAttention). */
-export const MICROSOFT_DOMAIN = 'com.microsoft';
 
 export interface BlockSpec {
   /** State-dict prefix, e.g. "visual.transformer.resblocks.3". */
@@ -25,11 +21,6 @@ export interface BlockSpec {
   quickGelu: boolean;
   /** Additive [tokens, tokens] mask added to every head's attention scores. */
   attentionMask?: string;
-  /**
-   * Attention as one com.microsoft MultiHeadAttention node (onnxruntime's fused kernel) instead
-   * of MatMul/Softmax/MatMul; same numbers to float32 rounding. Only onnxruntime runs it.
-   */
-  fusedAttention?: boolean;
 }
 
 /**
@@ -62,15 +53,11 @@ export function attentionOutProjection(g: GraphBuilder, context: string, weights
 }
 
 /**
- * softmax(query·keyᵀ/√head_dim (+ mask))·v per head on the stacked [B·N, 3W] q, k, v; returns the
- * merged heads [B·N, W] (before out_proj). `name` prefixes the node names.
+ * softmax(query·keyᵀ/√head_dim (+ mask))·v per head on the stacked [B·N, 3W] q, k, v, in plain
+ * ONNX ops; returns the merged heads [B·N, W] (before out_proj). `p` prefixes the node names.
+ * The fuse-attention pass (graph/passes) matches exactly this pattern: change both together.
  */
-export function attentionContext(g: GraphBuilder, qkv: string, spec: BlockSpec, roles: AttentionRoles = QUERY_KEY_ATTENTION, name = `${spec.prefix}.attn`): string {
-  return spec.fusedAttention ? fusedAttentionContext(g, qkv, spec, roles, name) : plainAttentionContext(g, qkv, spec, roles, name);
-}
-
-/** Scaled dot-product attention in plain ONNX ops; returns the merged heads [B·N, W]. */
-function plainAttentionContext(g: GraphBuilder, qkv: string, spec: BlockSpec, roles: AttentionRoles, p: string): string {
+export function attentionContext(g: GraphBuilder, qkv: string, spec: BlockSpec, roles: AttentionRoles = QUERY_KEY_ATTENTION, p = `${spec.prefix}.attn`): string {
   const { width, heads, tokens } = spec;
   const headDim = width / heads;
   // [B·N, 3W] → [B, N, 3, H, D]; pick q, k, v along axis 2.
@@ -85,17 +72,6 @@ function plainAttentionContext(g: GraphBuilder, qkv: string, spec: BlockSpec, ro
   const probs = g.softmax(scores, -1, `${p}.probs`);
   const context = g.matmul(probs, v, `${p}.context`); // [B, H, N, D]
   return g.reshape(g.transpose(context, [0, 2, 1, 3]), [-1, width], `${p}.merged`);
-}
-
-/** The same attention as one MultiHeadAttention node on query, key, value [B, N, W]; returns [B·N, W]. */
-function fusedAttentionContext(g: GraphBuilder, qkv: string, spec: BlockSpec, roles: AttentionRoles, p: string): string {
-  const { width, heads, tokens } = spec;
-  const parts = g.nodeMulti('Split', [g.reshape(qkv, [-1, tokens, 3 * width], `${p}.qkv_rows`), g.int64s([width, width, width])], { axis: attrInt(2) }, { name: `${p}.qkv`, outputs: 3 });
-  // Inputs: query, key, value, bias (none: in_proj already added it), key_padding_mask, attention_bias [1, 1, N, N].
-  const inputs = [parts[roles.query]!, parts[roles.key]!, parts[2]!];
-  if (spec.attentionMask) inputs.push('', '', g.reshape(spec.attentionMask, [1, 1, tokens, tokens], `${p}.mask_4d`));
-  const context = g.node('MultiHeadAttention', inputs, { num_heads: attrInt(heads) }, { name: `${p}.context`, domain: MICROSOFT_DOMAIN });
-  return g.reshape(context, [-1, width], `${p}.merged`);
 }
 
 export function transformerBlock(g: GraphBuilder, x: string, weights: TowerWeights, spec: BlockSpec): string {

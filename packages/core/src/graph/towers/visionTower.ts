@@ -39,15 +39,6 @@ export interface WeightSources {
 
 export const DEFAULT_WEIGHT_SOURCES: WeightSources = { clip: 'CLIP weights', adapters: 'AA-CLIP adapters' };
 
-/** How the towers are emitted (both choices compute the same function). */
-export interface TowerGraphOptions {
-  /**
-   * Each block's attention as one com.microsoft MultiHeadAttention node (onnxruntime's fused
-   * kernel). Default false: plain ONNX ops only, the graph a training pass differentiates.
-   */
-  fusedAttention?: boolean;
-}
-
 /** Where a tower reads its weights when appended to a graph. */
 export interface TowerSources {
   cfg: ClipModelConfig;
@@ -57,7 +48,6 @@ export interface TowerSources {
   adapters: TensorMap | null;
   settings: AaclipSettings;
   sources?: WeightSources;
-  options?: TowerGraphOptions;
 }
 
 /** Where the vision tower reads its weights when appended to a graph. */
@@ -86,7 +76,6 @@ export interface VisionTowerValues {
 export function appendVisionTower(g: GraphBuilder, pixels: string, tower: VisionTowerSources): VisionTowerValues {
   const { cfg, clip, adapters, settings } = tower;
   const sources = tower.sources ?? DEFAULT_WEIGHT_SOURCES;
-  const fusedAttention = tower.options?.fusedAttention ?? false;
   const w = new TowerWeights(g, clip, sources.clip);
   const a = adapters ? new TowerWeights(g, adapters, sources.adapters) : null;
   const { width, layers } = cfg.vision_cfg;
@@ -107,7 +96,7 @@ export function appendVisionTower(g: GraphBuilder, pixels: string, tower: Vision
   const taps: string[] = [];
   for (let i = 0; i < blocksToRun; i++) {
     const prefix = `visual.transformer.resblocks.${i}`;
-    x = transformerBlock(g, x, w, { prefix, width, heads, tokens: sequence, quickGelu: cfg.quick_gelu, fusedAttention });
+    x = transformerBlock(g, x, w, { prefix, width, heads, tokens: sequence, quickGelu: cfg.quick_gelu });
     if (a && i < settings.imageAdaptUntil) {
       x = residualAdapter(
         g,
@@ -154,12 +143,11 @@ export function buildVisionGraph(
   adapters: TensorMap | null,
   settings: AaclipSettings,
   sources: WeightSources = DEFAULT_WEIGHT_SOURCES,
-  options: TowerGraphOptions = {},
 ): Graph {
   const g = new GraphBuilder('aaclip_vision');
   const size = settings.imageSize;
   const pixels = g.input(VISION_INPUT, 'F32', ['batch', 3, size, size]);
-  const { segTokens, det } = appendVisionTower(g, pixels, { cfg, clip, adapters, settings, sources, options });
+  const { segTokens, det } = appendVisionTower(g, pixels, { cfg, clip, adapters, settings, sources });
   const tokens = visionGrid(cfg, size, 'settings.imageSize') ** 2;
   segTokens.forEach((value, k) => g.output(value, segTokensOutput(k), 'F32', ['batch', tokens, cfg.embed_dim]));
   g.output(det, DET_TOKEN_OUTPUT, 'F32', ['batch', cfg.embed_dim]);
