@@ -1,4 +1,4 @@
-// Bundles the demo page (and the in-browser conformance page) with esbuild into demo/dist/.
+// Bundles the demo page (and the in-browser conformance and benchmark pages) with esbuild into demo/dist/.
 // The packages are bundled from their TypeScript sources (the "@aaclip/source" condition), so no
 // `tsc` build is needed first; onnxruntime-web's wasm runtime stays outside the bundle and is
 // served from node_modules (see serveDemo.mjs).
@@ -9,12 +9,13 @@ import * as esbuild from 'esbuild';
 export const demoDir = path.dirname(fileURLToPath(import.meta.url));
 export const demoDistDir = path.join(demoDir, 'dist');
 
-/** Builds demo/dist/{app,conformance}.js; returns the output file paths. */
+/** Builds demo/dist/{app,conformance,bench}.js; returns the output file paths. */
 export async function buildDemo({ minify = false } = {}) {
   const result = await esbuild.build({
     entryPoints: {
       app: path.join(demoDir, 'app/main.ts'),
       conformance: path.join(demoDir, 'app/conformancePage.ts'),
+      bench: path.join(demoDir, 'app/benchPage.ts'),
     },
     outdir: demoDistDir,
     bundle: true,

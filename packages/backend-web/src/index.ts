@@ -3,7 +3,14 @@ import './register.js';
 
 export { createWebBackend, WEB_DEVICES, type WebDevice } from './onnxruntimeWebBackend.js';
 export { WEB_BACKEND_PRIORITY } from './register.js';
-export { configureWebRuntime, defaultWasmThreads, type WebRuntimeSettings } from './webRuntimeSettings.js';
+export {
+  configureWebRuntime,
+  defaultWasmThreads,
+  webRuntimeInfo,
+  MAX_DEFAULT_WASM_THREADS,
+  type WebRuntimeInfo,
+  type WebRuntimeSettings,
+} from './webRuntimeSettings.js';
 export { requestWebGpuAdapter, type WebGpuAdapterDescription } from './webgpuAdapter.js';
 export { readImageHeader, IMAGE_HEADER_BYTES, type ImageFormat, type ImageHeader } from './image/imageDimensions.js';
 export { decodeImageBlob, MAX_BROWSER_IMAGE_PIXELS, type DecodeImageOptions } from './image/decodeImageBlob.js';

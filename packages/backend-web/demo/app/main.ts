@@ -1,7 +1,7 @@
 // The demo page: pick a model (files or URLs), an image, a class name and a domain; see the
 // anomaly heatmap and the image score. Everything runs in this tab (WebGPU, or wasm).
 import type { AnomalyDetector, Detection, Domain, RawImage } from '@aaclip/core';
-import { configureWebRuntime, decodeImageBlob, detectorModelFromBytes, requestWebGpuAdapter } from '@aaclip/backend-web';
+import { configureWebRuntime, decodeImageBlob, detectorModelFromBytes, requestWebGpuAdapter, webRuntimeInfo, type WebRuntimeInfo } from '@aaclip/backend-web';
 import { byId, formatBytes } from './dom.js';
 import { drawView, heatmapCanvas } from './heatmapOverlay.js';
 import { readModelSource, startDetector, type DeviceChoice, type ModelSource } from './modelLoading.js';
@@ -14,9 +14,11 @@ interface DemoHandle {
   device: string | null;
   lastDetection: (Detection & { milliseconds: number }) | null;
   lastError: string | null;
+  /** What onnxruntime-web's wasm runtime runs with (threads, cross-origin isolation, SIMD). */
+  runtime: WebRuntimeInfo | null;
 }
 
-const handle: DemoHandle = { state: 'starting', device: null, lastDetection: null, lastError: null };
+const handle: DemoHandle = { state: 'starting', device: null, lastDetection: null, lastError: null, runtime: null };
 (globalThis as { aaclipDemo?: DemoHandle }).aaclipDemo = handle;
 
 const el = {
@@ -52,8 +54,22 @@ const el = {
   error: byId('error', HTMLDivElement),
 };
 
-// onnxruntime-web's wasm runtime is served beside the page (see serveDemo.mjs).
-configureWebRuntime({ wasmPaths: new URL('ort/', document.baseURI).href });
+// onnxruntime-web's wasm runtime is served beside the page (see serveDemo.mjs). wasm threads: one
+// per core on a cross-origin-isolated page (serveDemo.mjs sends the headers), 1 otherwise;
+// `?threads=N` asks for N.
+const threadsAsked = Number(new URLSearchParams(location.search).get('threads') ?? 'NaN');
+configureWebRuntime({
+  wasmPaths: new URL('ort/', document.baseURI).href,
+  ...(Number.isInteger(threadsAsked) && threadsAsked >= 1 ? { numThreads: threadsAsked } : {}),
+});
+handle.runtime = webRuntimeInfo();
+
+/** "2 threads, SIMD" (or why there is one thread), for the load status. */
+function describeWasmRuntime(info: WebRuntimeInfo): string {
+  const threads = `${info.numThreads ?? 'default'} thread${info.numThreads === 1 ? '' : 's'}`;
+  const why = info.numThreads === 1 && !info.crossOriginIsolated ? ' (the page is not cross-origin isolated)' : '';
+  return `wasm: ${threads}${why}${info.simd ? ', SIMD' : ''}.`;
+}
 
 /** Where the loaded model came from (kept to restart it when the settings change). */
 let loadedSource: ModelSource | null = null;
@@ -169,7 +185,9 @@ async function startFromSource(source: ModelSource): Promise<AnomalyDetector> {
   handle.device = next.device;
   el.device.textContent = next.device === 'webgpu' ? 'WebGPU' : 'WebAssembly (wasm)';
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  hideProgress(`Model ready on ${next.device} (${settings.imageSize}×${settings.imageSize}, ${settings.domain}). Loaded in ${seconds} s.`);
+  handle.runtime = webRuntimeInfo();
+  const runtimeNote = next.device === 'wasm' ? ` ${describeWasmRuntime(handle.runtime)}` : '';
+  hideProgress(`Model ready on ${next.device} (${settings.imageSize}×${settings.imageSize}, ${settings.domain}). Loaded in ${seconds} s.${runtimeNote}`);
   return next;
 }
 
