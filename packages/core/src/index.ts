@@ -21,6 +21,7 @@ export * from './graph/graphBuilder.js';
 export * from './graph/onnx/serializeModel.js';
 export * from './weights/clipWeights.js';
 export { detProjKey, projectionActivation, type ProjectionActivation } from './weights/adapterVariant.js';
+export * from './weights/inferClipConfig.js';
 export * from './scoring/levelMap.js';
 export * from './scoring/gaussianBlur.js';
 export * from './scoring/upsampleBilinear.js';

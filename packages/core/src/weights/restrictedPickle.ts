@@ -1,7 +1,8 @@
 // A pickle reader that executes nothing. It understands the opcodes torch.save emits (protocols 2–5)
 // and builds only plain values: None, booleans, numbers, strings, bytes, lists, tuples, dicts
-// (OrderedDict included) and the few torch globals named in ALLOWED_GLOBALS, which it interprets
-// itself. Any other global — os.system, builtins.eval, numpy scalars — is refused by name.
+// (OrderedDict included) and the few torch globals its caller names, which the caller interprets
+// itself (REDUCE, NEWOBJ and BUILD go through the caller's hooks, never to anything callable). Any
+// other global — os.system, builtins.eval, numpy scalars — is refused by name.
 //
 // Work is linear in the input and bounded: every opcode does constant work or moves items that
 // earlier opcodes pushed (a MARK's items leave the stack once), nothing recurses, and the limits
@@ -43,8 +44,16 @@ export type PyValue = PyKey | Uint8Array | PyValue[] | PyTuple | PyDict | PyGlob
 export interface PickleHooks {
   /** "module.name" of every global the data may reference. */
   allowedGlobals: ReadonlySet<string>;
-  /** Builds the value of `callable(...args)` for an allowed callable. */
+  /** Further globals the caller accepts by rule (a TorchScript archive's `__torch__.*` classes). */
+  allowsGlobal?(module: string, name: string): boolean;
+  /** Builds the value of `callable(...args)` (REDUCE) or `cls.__new__(cls, *args)` (NEWOBJ) for an allowed global. */
   reduce(callable: PyGlobal, args: PyValue[]): PyValue;
+  /**
+   * BUILD: gives `target` its `state`, returning what replaces it on the stack. Without this hook
+   * (or when it returns undefined) only a dict's attribute state is accepted, and ignored
+   * (OrderedDict._metadata).
+   */
+  build?(target: PyValue, state: PyValue): PyValue | undefined;
   /** Resolves a persistent id (BINPERSID). */
   persistentLoad(pid: PyValue): PyValue;
 }
@@ -163,7 +172,7 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
   };
   const global = (module: string, name: string): PyGlobal => {
     const qualified = `${module}.${name}`;
-    if (!hooks.allowedGlobals.has(qualified)) fail(`refuses to load ${qualified} (only tensors and plain containers are allowed)`);
+    if (!hooks.allowedGlobals.has(qualified) && !hooks.allowsGlobal?.(module, name)) fail(`refuses to load ${qualified} (only tensors and plain containers are allowed)`);
     return new PyGlobal(module, name);
   };
   const asKey = (value: PyValue): PyKey => {
@@ -378,8 +387,21 @@ export function readPickle(bytes: Uint8Array, hooks: PickleHooks, source: string
         push(hooks.reduce(callable, args.items));
         break;
       }
-      case 0x62: { // BUILD: sets an object's state; only a dict's attribute state (OrderedDict._metadata) is accepted and ignored
-        pop();
+      case 0x81: { // NEWOBJ: cls.__new__(cls, *args), interpreted by the caller like REDUCE
+        const args = pop();
+        const cls = pop();
+        if (!(cls instanceof PyGlobal)) return fail('NEWOBJ on something that is not an allowed global');
+        if (!(args instanceof PyTuple)) return fail(`NEWOBJ of ${cls.qualifiedName} without an argument tuple`);
+        push(hooks.reduce(cls, args.items));
+        break;
+      }
+      case 0x62: { // BUILD: sets an object's state, through the caller's hook; else only a dict's attribute state (OrderedDict._metadata), ignored
+        const state = pop();
+        const built = hooks.build?.(top(), state);
+        if (built !== undefined) {
+          stack[stack.length - 1] = built;
+          break;
+        }
         if (!(top() instanceof PyDict)) fail('BUILD on something that is not a dict');
         break;
       }

@@ -1,12 +1,14 @@
-// torch.save checkpoints (the zip format, PyTorch ≥ 1.6) read without running any of their code:
-// `<name>/data.pkl` is interpreted by the restricted pickle reader, tensors are rebuilt from the
-// `<name>/data/<key>` storages, and nested dicts are flattened to "a.b.c" names.
+// torch.save checkpoints (the zip format, PyTorch ≥ 1.6) and TorchScript archives (torch.jit.save,
+// e.g. OpenAI's CLIP .pt files) read without running any of their code: `<name>/data.pkl` is
+// interpreted by the restricted pickle reader, tensors are rebuilt from the `<name>/data/<key>`
+// storages, and nested dicts (or TorchScript modules' attributes) are flattened to "a.b.c" names.
 import { AaclipError } from '../errors/aaclipError.js';
 import type { DType, Tensor, TensorMap } from '../tensor/tensor.js';
 import { numel, shapeToString } from '../tensor/tensor.js';
 import { DTYPE_ITEM_SIZE, allocateTensorData, tensorDataFromBytes, typedArrayView } from './dtypeLayout.js';
 import type { PickleHooks, PyKey, PyValue } from './restrictedPickle.js';
 import { PyDict, PyGlobal, PyObject, PyPersistent, PyTuple, readPickle } from './restrictedPickle.js';
+import { isTorchScriptArchive, scriptModuleStateDict, torchScriptHooks } from './torchScriptArchive.js';
 import { ZipArchive } from './zipArchive.js';
 
 const STORAGE_DTYPES: Readonly<Record<string, DType>> = {
@@ -169,10 +171,21 @@ export function isLegacyTorchSave(bytes: Uint8Array): boolean {
   return false;
 }
 
+/** Which writer made a torch zip archive. */
+export type TorchArchiveFormat = 'torch.save' | 'torchscript';
+
+export interface TorchArchive {
+  readonly format: TorchArchiveFormat;
+  /** Every tensor, by its flattened key (for TorchScript: the module's state dict, by attribute path). */
+  readonly tensors: TensorMap;
+}
+
 /**
  * Reads a torch.save zip checkpoint and returns every tensor in it, nested dict keys joined with
  * '.' (`{"text_adapter": {"0.fc.0.weight": t}}` → "text_adapter.0.fc.0.weight"). Only tensors and
  * plain containers are accepted; any other Python global is refused by name, nothing is executed.
+ * A TorchScript archive (OpenAI's CLIP .pt) gives its module's state dict the same way (see
+ * readTorchArchive).
  *
  * Work is bounded by the file: the pickle is read first (capped, see readPickle's limits), then only
  * the storages it references are inflated, each to no more than its declared elements need; a
@@ -180,6 +193,15 @@ export function isLegacyTorchSave(bytes: Uint8Array): boolean {
  * their storage's memory and other views are copied at most MAX_COPIES_PER_STORAGE times over.
  */
 export async function readTorchCheckpoint(bytes: Uint8Array, source: string): Promise<TensorMap> {
+  return (await readTorchArchive(bytes, source)).tensors;
+}
+
+/**
+ * readTorchCheckpoint, also saying which format the archive is. A TorchScript archive (it has
+ * `<name>/constants.pkl` or `<name>/code/`) is read as data: its `__torch__.*` module objects
+ * become plain containers of their attributes (torchScriptArchive.ts), its code is never read.
+ */
+export async function readTorchArchive(bytes: Uint8Array, source: string): Promise<TorchArchive> {
   if (isLegacyTorchSave(bytes)) {
     throw new AaclipError(
       'is a legacy torch.save file (the pre-1.6 format, not a zip); load it in PyTorch and re-save it with torch.save (PyTorch ≥ 1.6) or as safetensors',
@@ -195,6 +217,7 @@ export async function readTorchCheckpoint(bytes: Uint8Array, source: string): Pr
     throw new AaclipError(`is not a torch.save checkpoint (expected one "<name>/data.pkl", found ${pickles.length})`, source);
   }
   const prefix = pickles[0]!.slice(0, -'data.pkl'.length);
+  const format: TorchArchiveFormat = isTorchScriptArchive(zip.entries.keys(), prefix) ? 'torchscript' : 'torch.save';
   const byteOrder = zip.entries.has(`${prefix}byteorder`) ? new TextDecoder().decode(await zip.read(`${prefix}byteorder`, 64)).trim() : 'little';
   if (byteOrder !== 'little') throw new AaclipError(`stores tensors in ${byteOrder}-endian order; only little-endian is supported`, source);
   const fail = (problem: string): never => {
@@ -268,7 +291,7 @@ export async function readTorchCheckpoint(bytes: Uint8Array, source: string): Pr
       }
     },
   };
-  const root = readPickle(await zip.read(pickles[0]!, MAX_PICKLE_BYTES), hooks, source);
+  const root = readPickle(await zip.read(pickles[0]!, MAX_PICKLE_BYTES), format === 'torchscript' ? torchScriptHooks(hooks, fail) : hooks, source);
 
   // Only the storages the pickle references are read, each inflated to no more than it needs.
   const storageBytes = new Map<string, Uint8Array>();
@@ -319,5 +342,6 @@ export async function readTorchCheckpoint(bytes: Uint8Array, source: string): Pr
     made.set(id, tensor);
     return tensor;
   };
-  return collectTensors(root, materialise, fail);
+  const tensors = collectTensors(root, materialise, fail);
+  return { format, tensors: format === 'torchscript' ? scriptModuleStateDict(tensors) : tensors };
 }

@@ -2,6 +2,8 @@
 // stored and deflated entries, CRC-32 checked. Every offset and size is bounds-checked, entries may
 // neither share nor overlap their bytes (the trick of "overlapping" zip bombs), and what deflated
 // entries inflate to is capped twice: by each entry's declared size and by a budget for the archive.
+// Nothing is ever extracted to disk; still, an entry whose name would leave the archive's folder
+// (absolute, "..", a drive or backslash, NUL) marks a crafted file and is refused.
 import { AaclipError } from '../errors/aaclipError.js';
 import { decompress } from './decompress.js';
 
@@ -48,6 +50,12 @@ export function crc32(bytes: Uint8Array): number {
   let crc = 0xffffffff;
   for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** True for an entry name that is absolute, climbs out with "..", names a drive, uses "\\" or holds NUL. */
+export function escapesFolder(name: string): boolean {
+  if (name.length === 0 || name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.includes('\\') || name.includes('\0')) return true;
+  return name.split('/').some((part) => part === '..');
 }
 
 export class ZipArchive {
@@ -129,6 +137,7 @@ export class ZipArchive {
       const nameEnd = at + 46 + nameLength;
       if (nameEnd + extraLength > this.bytes.length) this.fail(`zip central directory entry ${i} is past the end of the file`);
       const name = decoder.decode(this.bytes.subarray(at + 46, nameEnd));
+      if (escapesFolder(name)) this.fail(`zip entry name ${JSON.stringify(name.slice(0, 120))} escapes the archive's folder (a crafted archive)`);
       // Zip64 extended information: the 64-bit values of the fields that read 0xffffffff, in order.
       for (let e = nameEnd; e + 4 <= nameEnd + extraLength; ) {
         const id = this.u16(e);

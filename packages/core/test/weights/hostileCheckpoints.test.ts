@@ -1,4 +1,4 @@
-// Issue 13's hostile model files, each rebuilt small (the bytes are crafted so the limit is met at
+// Issue 13's (and issue 10's) hostile model files, each rebuilt small (the bytes are crafted so the limit is met at
 // once; nothing inflates gigabytes here): every one must be refused — or, where the file is merely
 // odd, handled — quickly, in little memory, with a one-line AaclipError naming the file and problem.
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { DEFAULT_INFLATED_LIMIT, decompress } from '../../src/weights/decompress
 import { MAX_PICKLE_INTEGER_BYTES, MAX_PICKLE_STACK, readPickle, type PickleHooks } from '../../src/weights/restrictedPickle.js';
 import { isLegacyTorchSave, MAX_PICKLE_BYTES, readTorchCheckpoint } from '../../src/weights/torchCheckpoint.js';
 import { EXPANSION_FLOOR } from '../../src/weights/zipArchive.js';
-import { deflateBomb, floats, gzipBomb, op, stateDictPickle, tensorPickle, zip } from './torchFileBuilders.js';
+import { deflateBomb, floats, gzipBomb, op, stateDictPickle, tensorPickle, zip, type ZipEntrySpec } from './torchFileBuilders.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -306,5 +306,64 @@ describe('the limits leave valid checkpoints alone', () => {
       { name: 'x/data.pkl', data: stateDictPickle([]) },
     ]);
     expect(await refusedQuickly(readEvil(bytes))).toBe('evil.pth: zip central directory lists "x/data.pkl" twice');
+  });
+});
+
+describe('zip entry names that would leave the archive folder', () => {
+  const named = (name: string) => zip([{ name: 'x/data.pkl', data: stateDictPickle([]) }, { name, data: new Uint8Array(4) }]);
+
+  it('are refused, naming the entry (nothing is ever extracted, but such a file is crafted)', async () => {
+    for (const name of ['../../etc/cron.d/evil', 'x/data/../../../evil', '/etc/passwd', 'x\\..\\evil', 'C:/evil', 'x/nul\0.txt']) {
+      const message = await refusedQuickly(readEvil(named(name)));
+      expect(message).toBe(`evil.pth: zip entry name ${JSON.stringify(name)} escapes the archive's folder (a crafted archive)`);
+    }
+  });
+
+  it('leave ordinary names alone (dots inside a name are fine)', async () => {
+    expect((await readTorchCheckpoint(named('x/.data/serialization_id..1'), 'ok.pth')).size).toBe(0);
+  });
+});
+
+describe('a TorchScript archive (torch.jit.save) is read as data only', () => {
+  // A module object as torch.jit's pickler writes it: GLOBAL __torch__.m Model, EMPTY_TUPLE, NEWOBJ,
+  // an attribute dict, BUILD.
+  const scriptObject = (attributes: Buffer[]) =>
+    Buffer.concat([op.global('__torch__.m', 'Model'), op.emptyTuple, Buffer.from([0x81]), op.emptyDict, op.mark, ...attributes, op.setitems, Buffer.from('b')]);
+  const archive = (pickle: Buffer, extra: ZipEntrySpec[] = []) =>
+    zip([{ name: 'm/data.pkl', data: pickle }, { name: 'm/constants.pkl', data: Buffer.from([0x80, 2, 0x29, 0x2e]) }, ...extra, { name: 'm/data/0', data: floats([1, 2]) }]);
+  const weightAttribute = [op.str('weight'), tensorPickle('0', 2, 0, [2], [1])];
+
+  it('with a 1 GiB deflate bomb in its code/ folder: the code is never inflated', async () => {
+    const bytes = archive(Buffer.concat([op.proto, scriptObject(weightAttribute), op.stop]), [
+      { name: 'm/code/__torch__/m.py', deflated: { body: deflateBomb(1024), declaredSize: GiB } },
+    ]);
+    const { error, value, ms, mb } = await measured(() => readTorchCheckpoint(bytes, 'm.pt'));
+    expect(error).toBeUndefined();
+    expect([...(value as Map<string, unknown>).keys()]).toEqual(['weight']);
+    expect(ms).toBeLessThan(TIME_LIMIT_MS);
+    expect(mb).toBeLessThan(MEMORY_LIMIT_MB);
+  });
+
+  it('refuses any global but __torch__ classes and torch’s own (os.system in a TorchScript data.pkl)', async () => {
+    const evil = Buffer.concat([op.proto, op.global('os', 'system'), op.mark, op.str('touch /tmp/pwned'), op.tuple, op.reduce, op.stop]);
+    expect(await refusedQuickly(readEvil(archive(evil)))).toBe('evil.pth: pickle: refuses to load os.system (only tensors and plain containers are allowed)');
+    const builtin = Buffer.concat([op.proto, op.global('builtins', 'eval'), op.emptyTuple, Buffer.from([0x81]), op.stop]);
+    expect(await refusedQuickly(readEvil(archive(builtin)))).toBe('evil.pth: pickle: refuses to load builtins.eval (only tensors and plain containers are allowed)');
+  });
+
+  it('refuses a __torch__ object built from arguments, or given a state that is not an attribute dict', async () => {
+    const withArgs = Buffer.concat([op.proto, op.global('__torch__.m', 'Model'), op.mark, op.str('rm -rf /'), op.tuple, Buffer.from([0x81]), op.stop]);
+    expect(await refusedQuickly(readEvil(archive(withArgs)))).toBe(
+      'evil.pth: pickle: TorchScript object __torch__.m.Model is built from arguments (only objects with attribute state are read)',
+    );
+    const listState = Buffer.concat([op.proto, op.global('__torch__.m', 'Model'), op.emptyTuple, Buffer.from([0x81]), op.emptyList, Buffer.from('b'), op.stop]);
+    expect(await refusedQuickly(readEvil(archive(listState)))).toBe(
+      'evil.pth: pickle: TorchScript object __torch__.m.Model has state that is not an attribute dict (custom __getstate__ is not supported)',
+    );
+  });
+
+  it('does not accept __torch__ classes in a plain torch.save file', async () => {
+    const plain = zip([{ name: 'p/data.pkl', data: Buffer.concat([op.proto, scriptObject(weightAttribute), op.stop]) }, { name: 'p/data/0', data: floats([1, 2]) }]);
+    expect(await refusedQuickly(readEvil(plain))).toBe('evil.pth: pickle: refuses to load __torch__.m.Model (only tensors and plain containers are allowed)');
   });
 });
