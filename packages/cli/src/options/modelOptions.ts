@@ -1,5 +1,6 @@
 import { AaclipError, MAX_IMAGE_SIZE, ZeroShotMode, parseImageSize, type AaclipSettings } from '@aaclip/core';
-import { findModelFiles, type ModelFiles } from '@aaclip/backend-node';
+import type { ModelFiles } from '@aaclip/backend-node';
+import { modelFilesFromFolderOrHub } from './hubModel.js';
 
 /** parseArgs option specs shared by every command that runs a model (detect, eval). */
 export const MODEL_OPTION_SPECS = {
@@ -21,6 +22,10 @@ export const MODEL_OPTIONS_HELP = `Model:
   --model <dir>             a folder with open_clip_config.json, open_clip_model.safetensors,
                             optionally aaclip_adapters.safetensors, and the vocabulary
                             (bpe_simple_vocab_16e6.txt.gz, or vocab.json + merges.txt)
+  --model <preset|org/name[@rev]>
+                            a preset (ViT-L-14-336, ViT-L-14, ViT-B-16) or a Hugging Face hub repo id,
+                            when no folder of that name exists: fetched into the hub cache as
+                            \`aaclip pull\` does (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE/HF_HOME, HF_HUB_OFFLINE)
   --model-config <json>     open_clip model config (plain, or Hugging Face open_clip_config.json)
   --weights <file>          open_clip weights (.safetensors; PyTorch .pth/.bin read without executing code)
   --adapters <file>         AA-CLIP adapters (.safetensors, or the reference's .pth files; repeatable);
@@ -79,7 +84,7 @@ export async function resolveModelFiles(
   values: Pick<ModelOptionValues, 'model' | 'model-config' | 'weights' | 'vocab' | 'adapters'>,
   withAdapters = true,
 ): Promise<ModelFiles> {
-  const fromDir = values.model ? await findModelFiles(values.model) : null;
+  const fromDir = values.model ? await modelFilesFromFolderOrHub(values.model) : null;
   const pick = (flag: 'model-config' | 'weights' | 'vocab', fallback: string | undefined): string => {
     const value = values[flag] ?? fallback;
     if (!value) throw new AaclipError('is required (or give --model <dir>)', `--${flag}`);

@@ -1,0 +1,33 @@
+import { stat } from 'node:fs/promises';
+import { AaclipError } from '@aaclip/core';
+import { findModelFiles, type ModelFiles } from '@aaclip/backend-node';
+import { isModelPreset, looksLikeRepoReference, MODEL_PRESETS, resolveHubModel, type ResolvedHubModel } from '@aaclip/hub';
+import { createTransferProgress } from '../output/transferProgress.js';
+
+/** Whether a --model value names a hub model (a preset, or org/name[@revision]) rather than a folder. */
+export function isHubModelReference(value: string): boolean {
+  return isModelPreset(value) || isModelPreset(value.split('@')[0]!) || looksLikeRepoReference(value);
+}
+
+/** A hub model through the cache, downloading what is missing with a progress bar on stderr. */
+export async function pullHubModel(reference: string, source: string, hub: { cacheDir?: string } = {}): Promise<ResolvedHubModel> {
+  const progress = createTransferProgress(process.stderr);
+  try {
+    return await resolveHubModel(reference, { source, hub, onProgress: progress, onNotice: (line) => console.error(`aaclip: ${line}`) });
+  } finally {
+    progress.done();
+  }
+}
+
+/**
+ * The model files `--model <value>` names: an existing folder is read as a model folder; a preset
+ * name or `org/name[@revision]` that is not a folder comes from the Hugging Face hub cache.
+ */
+export async function modelFilesFromFolderOrHub(value: string): Promise<ModelFiles> {
+  const entry = await stat(value).catch(() => null);
+  if (entry || !isHubModelReference(value)) {
+    if (!entry) throw new AaclipError(`no such folder, and not a preset (${MODEL_PRESETS.map((p) => p.name).join(', ')}) or a hub repo id (org/name[@revision])`, value);
+    return findModelFiles(value);
+  }
+  return (await pullHubModel(value, '--model')).files;
+}
