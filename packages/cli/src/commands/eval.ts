@@ -94,12 +94,16 @@ export const evalCommand: Command = {
     const run = {
       dataset: dataset.kind,
       root: dataset.root,
-      modelConfig: path.resolve(choice.files.modelConfig),
-      weights: path.resolve(choice.files.weights),
-      adapters: choice.files.adapters.map((a) => path.resolve(a)),
-      // A run without adapters records its baseline, so --resume never mixes plain and surgery maps.
-      ...(choice.files.adapters.length === 0 ? { zeroShot: ZeroShotMode.parse(choice.zeroShot) } : {}),
-      vocab: path.resolve(choice.files.vocab),
+      ...(choice.files
+        ? {
+            modelConfig: path.resolve(choice.files.modelConfig),
+            weights: path.resolve(choice.files.weights),
+            adapters: choice.files.adapters.map((a) => path.resolve(a)),
+            // A run without adapters records its baseline, so --resume never mixes plain and surgery maps.
+            ...(choice.files.adapters.length === 0 ? { zeroShot: ZeroShotMode.parse(choice.zeroShot) } : {}),
+            vocab: path.resolve(choice.files.vocab),
+          }
+        : { bundle: path.resolve(choice.bundle!) }),
       imageSize: settings.imageSize,
       domain,
       aupro: !values['no-aupro'],
@@ -129,8 +133,9 @@ export const evalCommand: Command = {
         details: {
           dataset: `${dataset.kind} (${dataset.root})`,
           domain,
-          weights: run.weights,
-          adapters: run.adapters.length ? run.adapters.join(', ') : 'none (plain CLIP)',
+          ...('bundle' in run
+            ? { bundle: run.bundle }
+            : { weights: run.weights, adapters: run.adapters.length ? run.adapters.join(', ') : 'none (plain CLIP)' }),
           'image size': String(settings.imageSize),
           date: new Date().toISOString(),
         },

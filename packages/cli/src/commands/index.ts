@@ -3,8 +3,10 @@ import { detectCommand } from './detect.js';
 import { evalCommand } from './eval.js';
 import { datasetsCommand } from './datasets.js';
 import { trainCommand } from './train.js';
+import { exportCommand } from './export.js';
+import { infoCommand } from './info.js';
 import { pullCommand } from './pull.js';
 import { workerCommand, submitCommand, collectCommand } from './queueCommands.js';
 
 // Every sub-command of `aaclip`, in the order `aaclip --help` lists them.
-export const commands: Command[] = [detectCommand, evalCommand, trainCommand, datasetsCommand, pullCommand, workerCommand, submitCommand, collectCommand];
+export const commands: Command[] = [detectCommand, evalCommand, trainCommand, datasetsCommand, pullCommand, workerCommand, submitCommand, collectCommand, exportCommand, infoCommand];

@@ -1,5 +1,5 @@
 import { AaclipError, MAX_IMAGE_SIZE, ZeroShotMode, parseImageSize, type AaclipSettings } from '@aaclip/core';
-import type { ModelFiles } from '@aaclip/backend-node';
+import { isBundleDir, readBundleManifest, type ModelFiles } from '@aaclip/backend-node';
 import { modelFilesFromFolderOrHub } from './hubModel.js';
 
 /** parseArgs option specs shared by every command that runs a model (detect, eval). */
@@ -21,7 +21,9 @@ export const MODEL_OPTION_SPECS = {
 export const MODEL_OPTIONS_HELP = `Model:
   --model <dir>             a folder with open_clip_config.json, open_clip_model.safetensors,
                             optionally aaclip_adapters.safetensors, and the vocabulary
-                            (bpe_simple_vocab_16e6.txt.gz, or vocab.json + merges.txt)
+                            (bpe_simple_vocab_16e6.txt.gz, or vocab.json + merges.txt);
+                            or a bundle folder from \`aaclip export\` (aaclip-bundle.json: its graphs
+                            run as built, every file checked against its sha256; --domain may change)
   --model <preset|org/name[@rev]>
                             a preset (ViT-L-14-336, ViT-L-14, ViT-B-16) or a Hugging Face hub repo id,
                             when no folder of that name exists: fetched into the hub cache as
@@ -58,7 +60,10 @@ export interface ModelOptionValues {
 }
 
 export interface ModelChoice {
-  readonly files: ModelFiles;
+  /** The model's files; null when --model is a bundle (see `bundle`). */
+  readonly files: ModelFiles | null;
+  /** The bundle folder --model names, when it holds an aaclip-bundle.json. */
+  readonly bundle?: string;
   readonly settings: Partial<AaclipSettings>;
   /** The baseline run without adapters, when --zero-shot was given. */
   readonly zeroShot?: ZeroShotMode;
@@ -100,12 +105,24 @@ export async function resolveModelFiles(
 
 /** Turns the model flags into files and settings; a folder given with --model fills what the flags leave out. */
 export async function resolveModelOptions(values: ModelOptionValues): Promise<ModelChoice> {
-  const files = await resolveModelFiles(values);
-  const zeroShot = zeroShotOption(values['zero-shot'], files.adapters);
+  const bundle = values.model !== undefined && (await isBundleDir(values.model)) ? values.model : undefined;
+  if (bundle !== undefined) {
+    // A bundle's graphs are built: nothing that would rebuild them goes with it.
+    for (const flag of ['model-config', 'weights', 'adapters', 'vocab', 'zero-shot'] as const) {
+      if (values[flag] !== undefined) throw new AaclipError(`cannot be combined with a bundle (--model ${bundle} holds built graphs; export another bundle instead)`, `--${flag}`);
+    }
+  }
+  const files = bundle === undefined ? await resolveModelFiles(values) : null;
+  const zeroShot = files ? zeroShotOption(values['zero-shot'], files.adapters) : undefined;
   const settings: Partial<AaclipSettings> = {};
   const imageSize = parsePositiveInt(values['image-size'], '--image-size');
   // Checked here, against the settings' bound, so the error names the flag rather than "settings".
   if (imageSize !== undefined) settings.imageSize = parseImageSize(imageSize, '--image-size');
+  if (bundle !== undefined) {
+    const built = (await readBundleManifest(bundle)).imageSize;
+    if (imageSize !== undefined && imageSize !== built) throw new AaclipError(`is ${imageSize}, but the bundle ${bundle} is built for ${built}`, '--image-size');
+    settings.imageSize = built;
+  }
   if (values.domain !== undefined) {
     if (values.domain !== 'industrial' && values.domain !== 'medical') {
       throw new AaclipError(`expected industrial or medical, got "${values.domain}"`, '--domain');
@@ -114,6 +131,7 @@ export async function resolveModelOptions(values: ModelOptionValues): Promise<Mo
   }
   return {
     files,
+    ...(bundle === undefined ? {} : { bundle }),
     settings,
     ...(zeroShot ? { zeroShot } : {}),
     backend: values.backend,
