@@ -22,6 +22,8 @@ export * from './graph/onnx/serializeModel.js';
 export * from './weights/clipWeights.js';
 export { detProjKey, projectionActivation, type ProjectionActivation } from './weights/adapterVariant.js';
 export * from './weights/inferClipConfig.js';
+export * from './weights/checkpointFile.js';
+export * from './weights/convertCheckpoints.js';
 export * from './scoring/levelMap.js';
 export * from './scoring/gaussianBlur.js';
 export * from './scoring/upsampleBilinear.js';

@@ -7,6 +7,7 @@ import { exportCommand } from './export.js';
 import { infoCommand } from './info.js';
 import { pullCommand } from './pull.js';
 import { workerCommand, submitCommand, collectCommand } from './queueCommands.js';
+import { convertCommand } from './convert.js';
 
 // Every sub-command of `aaclip`, in the order `aaclip --help` lists them.
-export const commands: Command[] = [detectCommand, evalCommand, trainCommand, datasetsCommand, pullCommand, workerCommand, submitCommand, collectCommand, exportCommand, infoCommand];
+export const commands: Command[] = [detectCommand, evalCommand, trainCommand, datasetsCommand, pullCommand, workerCommand, submitCommand, collectCommand, exportCommand, infoCommand, convertCommand];

@@ -2,8 +2,7 @@ import { AaclipError } from '../errors/aaclipError.js';
 import { parseModelConfig, type ParsedModelConfig } from '../config/modelConfig.js';
 import type { TensorMap } from '../tensor/tensor.js';
 import { ClipTokenizer } from '../tokenizer/clipTokenizer.js';
-import { readSafetensors } from '../weights/safetensors.js';
-import { readTorchCheckpoint, isLegacyTorchSave } from '../weights/torchCheckpoint.js';
+import { readCheckpointBytes } from '../weights/checkpointFile.js';
 import type { DetectorModel } from './buildDetectorModels.js';
 
 /** A file's bytes with the name used in error messages (a file name or a URL). */
@@ -26,15 +25,14 @@ export interface ModelFileBytes {
   readonly adapters: readonly NamedBytes[];
 }
 
-const isZip = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
 const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
-/** Tensors of a weights file: safetensors, or a PyTorch zip checkpoint read without executing anything. */
+/**
+ * Tensors of a weights file: safetensors, a PyTorch zip checkpoint or a TorchScript archive (OpenAI's
+ * CLIP .pt), read without executing anything (see readCheckpointBytes).
+ */
 export async function readWeightsBytes(file: NamedBytes): Promise<TensorMap> {
-  if (file.bytes.length === 0) throw new AaclipError('file is empty', file.name);
-  // torch.save files (zip, or the legacy pre-1.6 format, which the checkpoint reader recognises and refuses by name).
-  if (isZip(file.bytes) || isLegacyTorchSave(file.bytes)) return readTorchCheckpoint(file.bytes, file.name);
-  return readSafetensors(file.bytes, file.name).tensors;
+  return (await readCheckpointBytes(file.bytes, file.name)).tensors;
 }
 
 /** The model config from a JSON file: plain open_clip, or Hugging Face's open_clip_config.json. */
