@@ -15,7 +15,7 @@ function pngChunk(type: string, data: Uint8Array): Buffer {
  * followed by a few hundred bytes of compressed zeros (far fewer rows than declared). A decoder
  * that trusts the header allocates width×height×3 bytes; one that checks it first refuses it.
  */
-export function declaredSizePng(width: number, height: number): Uint8Array {
+export function declaredSizePng(width: number, height: number): Uint8Array<ArrayBuffer> {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
@@ -27,7 +27,7 @@ export function declaredSizePng(width: number, height: number): Uint8Array {
 }
 
 /** The 54-byte header of a 24-bit BMP declaring `width`×`height`, with no pixel data after it. */
-export function declaredSizeBmp(width: number, height: number): Uint8Array {
+export function declaredSizeBmp(width: number, height: number): Uint8Array<ArrayBuffer> {
   const b = Buffer.alloc(54);
   b.write('BM', 0, 'latin1');
   b.writeUInt32LE(54, 10); // pixel data offset

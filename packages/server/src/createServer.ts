@@ -84,6 +84,11 @@ export function createServer(detector: AnomalyDetector | Promise<AnomalyDetector
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // While closing, every answer (those in flight included) ends its connection: a keep-alive
+  // connection left open would hold the close up until its idle timeout.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
 
   if (settings.cors !== false) void app.register(cors, { origin: settings.cors });
   // Only the image types and multipart forms are bodies the service reads; anything else is a 415.

@@ -92,7 +92,7 @@ describe('bad requests to POST /v1/detect', () => {
       what: 'a multipart form cut off before its closing boundary',
       send: () => {
         const body = multipartBody([{ name: 'a.png', bytes: imageBytes(2) }], 'XyZ');
-        return fetch(`${server.url}/v1/detect`, { method: 'POST', headers: { ...auth, 'content-type': 'multipart/form-data; boundary=XyZ' }, body: body.subarray(0, body.length - 30) });
+        return fetch(`${server.url}/v1/detect`, { method: 'POST', headers: { ...auth, 'content-type': 'multipart/form-data; boundary=XyZ' }, body: new Uint8Array(body.subarray(0, body.length - 30)) });
       },
       status: 400,
       code: 'invalid_multipart',

@@ -9,7 +9,7 @@ import { createServer, type CreateServerOptions } from '../src/index.js';
 import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
 
 export const FIXTURE_IMAGES = ['img0.png', 'img1.png', 'img2.png'].map((f) => fixtureFile(`images/${f}`));
-export const imageBytes = (i: number): Uint8Array => new Uint8Array(readFileSync(FIXTURE_IMAGES[i]!));
+export const imageBytes = (i: number): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(FIXTURE_IMAGES[i]!));
 
 /** The fixture model with its adapters at image size 48, as `aaclip detect` runs it with the fixture flags. */
 export async function fixtureDetector(): Promise<AnomalyDetector> {
@@ -54,7 +54,7 @@ export function gatedDetector(detector: AnomalyDetector): { detector: AnomalyDet
 }
 
 /** POSTs bytes as an image body. */
-export function postImage(url: string, bytes: Uint8Array, query = '', headers: Record<string, string> = {}): Promise<Response> {
+export function postImage(url: string, bytes: Uint8Array<ArrayBuffer>, query = '', headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${url}/v1/detect${query}`, { method: 'POST', headers: { 'content-type': 'image/png', ...headers }, body: bytes });
 }
 
