@@ -90,6 +90,12 @@ describe('aaclip pull', () => {
       delete process.env.HF_HUB_OFFLINE;
     }
   });
+
+  it('says that a --model value shaped like a repo id is neither a folder nor on the hub', async () => {
+    const result = await aaclip('detect', '--model', 'models/tiny', '--out', path.join(work, 'x'), IMAGES[0]!);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^aaclip detect: models\/tiny: no such folder; as a hub repo id: models\/tiny@main: not found on http:\/\/127\.0\.0\.1:\d+ \(HTTP 404\); check the repo id and the revision$/);
+  });
 });
 
 describe('aaclip detect --model <repo id>', () => {

@@ -29,5 +29,13 @@ export async function modelFilesFromFolderOrHub(value: string): Promise<ModelFil
     if (!entry) throw new AaclipError(`no such folder, and not a preset (${MODEL_PRESETS.map((p) => p.name).join(', ')}) or a hub repo id (org/name[@revision])`, value);
     return findModelFiles(value);
   }
-  return (await pullHubModel(value, '--model')).files;
+  try {
+    return (await pullHubModel(value, '--model')).files;
+  } catch (err) {
+    // A mistyped folder name looks like a repo id: say that both were tried.
+    if (err instanceof AaclipError && (err.code === 'not-found' || err.code === 'unavailable') && !isModelPreset(value)) {
+      throw new AaclipError(`no such folder; as a hub repo id: ${err.problem}`, value, { code: err.code, cause: err });
+    }
+    throw err;
+  }
 }
