@@ -10,6 +10,8 @@ import { checkOutFolder } from '../options/outFolder.js';
 import { createProgress } from '../output/progress.js';
 import { startDetector } from '../options/startDetector.js';
 import { DATASET_OPTION_SPECS, DATASET_OPTIONS_HELP, datasetOptions } from '../options/datasetOptions.js';
+import { QUEUE_OPTION_SPECS, RETRY_OPTION_SPECS } from '../options/queueOptions.js';
+import { EVAL_QUEUE_HELP, queuedScoring } from './evalQueue.js';
 
 const USAGE = `Usage: aaclip eval --dataset <kind> --root <dir> [model options] [--classes a,b] --out <dir>
 
@@ -41,8 +43,12 @@ ${DATASET_OPTIONS_HELP}
 
 ${MODEL_OPTIONS_HELP}
 
-Example:
-  aaclip eval --dataset mvtec --root ./mvtec_anomaly_detection --model ./ViT-L-14-336-aaclip --out runs/mvtec`;
+${EVAL_QUEUE_HELP}
+
+Examples:
+  aaclip eval --dataset mvtec --root ./mvtec_anomaly_detection --model ./ViT-L-14-336-aaclip --out runs/mvtec
+  aaclip eval --dataset mvtec --root ./mvtec_anomaly_detection --model ./ViT-L-14-336-aaclip --out runs/mvtec \\
+    --redis redis://queue-host:6379 --queue mvtec   (with \`aaclip worker --redis … --queue mvtec --model …\` running)`;
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -65,6 +71,8 @@ export const evalCommand: Command = {
         'save-maps': { type: 'boolean' },
         'no-aupro': { type: 'boolean' },
         'allow-outside-root': { type: 'boolean' },
+        ...QUEUE_OPTION_SPECS,
+        ...RETRY_OPTION_SPECS,
       },
     });
     if (positionals.length) throw new AaclipError(`unexpected argument "${positionals[0]}" (usage: aaclip eval --help)`);
@@ -111,7 +119,9 @@ export const evalCommand: Command = {
 
     const progress = createProgress(process.stderr);
     let detector: AnomalyDetector | null = null;
-    const makeDetector = async (): Promise<MapDetector> => {
+    // --queue: the images are scored by `aaclip worker` processes (commands/evalQueue.ts).
+    const queued = values.queue !== undefined || values.redis !== undefined ? await queuedScoring(values, { imageSize: settings.imageSize, domain }, classes, progress) : null;
+    const makeDetector = queued ? queued.detector : async (): Promise<MapDetector> => {
       detector = await startDetector(choice, progress, { domain });
       return detector;
     };
@@ -129,6 +139,7 @@ export const evalCommand: Command = {
         saveMaps: values['save-maps'] ?? false,
         aupro: !values['no-aupro'],
         batchSize: choice.batchSize,
+        ...(queued ? { decodeImage: queued.decodeImage } : {}),
         title: `AA-CLIP evaluation on ${dataset.kind}`,
         details: {
           dataset: `${dataset.kind} (${dataset.root})`,
@@ -149,6 +160,7 @@ export const evalCommand: Command = {
     } finally {
       progress.done();
       if (detector) await (detector as AnomalyDetector).dispose();
+      await queued?.close();
     }
     if (result.classes.length > 1) {
       const mean = meanMetrics(result.classes.map((c) => c.metrics));
