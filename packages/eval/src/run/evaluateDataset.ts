@@ -179,19 +179,20 @@ async function evaluateOneClass(
   const sampleIndex: number[] = []; // evaluator index → index in cls.samples
 
   const decodeImage = options.decodeImage ?? decodeImageFile;
-  const decode = async (sample: EvaluationSample): Promise<Decoded | null> => {
+  // A sample decoded, with its warnings or its failure (listed in sample order by the caller).
+  const decode = async (sample: EvaluationSample): Promise<{ decoded: Decoded | null; warnings: string[]; failure?: string }> => {
     try {
       const image = await decodeImage(sample.imagePath);
       const mask = sample.maskPath ? await decodeImage(sample.maskPath) : null;
+      const found: string[] = [];
       if (sample.maskPath && mask) {
         const facts = { width: mask.width, height: mask.height, blank: sample.label !== 0 && maskIsBlank(mask) };
-        for (const p of maskAnomalies({ ...sample, maskPath: sample.maskPath }, image, facts)) warnings.push(formatDatasetProblem(p));
+        for (const p of maskAnomalies({ ...sample, maskPath: sample.maskPath }, image, facts)) found.push(formatDatasetProblem(p));
       }
-      return { sample, image, mask };
+      return { decoded: { sample, image, mask }, warnings: found };
     } catch (err) {
       if (!(err instanceof AaclipError)) throw err;
-      failures.push(describeFailure(err, sample.imagePath));
-      return null;
+      return { decoded: null, warnings: [], failure: describeFailure(err, sample.imagePath) };
     }
   };
   const score = async (batch: readonly Decoded[]): Promise<void> => {
@@ -225,13 +226,21 @@ async function evaluateOneClass(
     });
   };
 
+  // Each group's images and masks are decoded together, and the next group is decoding (sharp
+  // works off the main thread) while this one is scored. Each image is decoded once.
+  const decodeGroup = (start: number): Promise<Awaited<ReturnType<typeof decode>>[]> => Promise.all(cls.samples.slice(start, start + batchSize).map(decode));
+  let next: ReturnType<typeof decodeGroup> | null = decodeGroup(0);
   for (let start = 0; start < cls.samples.length; start += batchSize) {
     const group = cls.samples.slice(start, start + batchSize);
+    const results = await next!;
     const decoded: Decoded[] = [];
-    for (const sample of group) {
-      const d = await decode(sample);
-      if (d) decoded.push(d);
+    for (const r of results) {
+      warnings.push(...r.warnings);
+      if (r.failure) failures.push(r.failure);
+      if (r.decoded) decoded.push(r.decoded);
     }
+    next = start + batchSize < cls.samples.length ? decodeGroup(start + batchSize) : null;
+    next?.catch(() => {}); // awaited on the next turn; never an unhandled rejection meanwhile
     if (decoded.length) await score(decoded);
     for (const sample of group) onImage(sample.imagePath);
   }
