@@ -181,6 +181,14 @@ describe('the cache', () => {
     expect(second.provenance).toEqual(first.provenance);
   });
 
+  it('lets two pulls of one model at once download each file once', async () => {
+    const [a, b] = await Promise.all([resolveHubModel(REPO, options()), resolveHubModel(REPO, options())]);
+    expect(a.files).toEqual(b.files);
+    expect(hub.requests.filter((r) => r.server === 'cdn' && r.url.endsWith(sha256Hex(FILES[WEIGHTS]!)))).toHaveLength(1);
+    expect(a.transferredBytes + b.transferredBytes).toBe(Object.values(a.provenance).reduce((n, p) => n + p.size, 0));
+    expect(sha256Hex(await readFile(a.files.weights))).toBe(sha256Hex(FILES[WEIGHTS]!));
+  });
+
   it('serves a second pull from the cache when the hub is down, saying so', async () => {
     const first = await resolveHubModel(REPO, options());
     await hub.stop();

@@ -8,6 +8,7 @@ import path from 'node:path';
  *       blobs/<...>.incomplete                                    a download in progress
  *       snapshots/<commit>/<path in repo> -> ../../blobs/<...>    relative symbolic links
  *       refs/<revision>                                           the commit a branch or tag was at
+ *     <cache>/.locks/models--<org>--<name>/<id>.aaclip-lock         held while <id> is downloaded
  */
 export interface RepoCacheLayout {
   readonly repoDir: string;
@@ -16,6 +17,8 @@ export interface RepoCacheLayout {
   snapshotDir(commit: string): string;
   snapshotFile(commit: string, file: string): string;
   ref(revision: string): string;
+  /** `.locks/models--org--name/<id>.aaclip-lock`: held while the blob is downloaded. */
+  downloadLock(id: string): string;
 }
 
 /** `models--org--name`: the repo's folder name in the cache. */
@@ -33,5 +36,6 @@ export function repoCacheLayout(cacheDir: string, repo: string): RepoCacheLayout
     snapshotDir: (commit) => path.join(repoDir, 'snapshots', commit),
     snapshotFile: (commit, file) => path.join(repoDir, 'snapshots', commit, ...file.split('/')),
     ref: (revision) => path.join(repoDir, 'refs', ...revision.split('/')),
+    downloadLock: (id) => path.join(cacheDir, '.locks', repoFolderName(repo), `${id}.aaclip-lock`),
   };
 }

@@ -7,6 +7,7 @@ import type { RepoFile } from '../api/repoListing.js';
 import type { RepoCacheLayout } from '../cache/cacheLayout.js';
 import { ContentHasher, hashFilePrefix, sha256OfFile, type ExpectedContent } from './contentHash.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, type TransferListener } from './transferEvents.js';
+import { withDownloadLock } from './downloadLock.js';
 
 /** A failure another try may cure: a cut or stalled transfer, a busy server, bytes that failed their check. */
 class RetryableTransferError extends Error {}
@@ -179,8 +180,8 @@ async function transferOnce(target: TransferTarget): Promise<string> {
  * otherwise it is downloaded into `blobs/<id>.incomplete` (resumed from what a cut transfer left),
  * checked against its sha256 (LFS) or git blob id, and only then renamed to `blobs/<id>`, so a
  * blob is never a part. Cut, stalled or failed transfers and bytes that fail the check are tried
- * again with growing waits. Returns the content's sha256 (null when the blob was already there
- * and is not an LFS blob, whose name is its sha256).
+ * again with growing waits. One pull at a time writes a blob (see withDownloadLock). Returns the
+ * content's sha256 and whether anything was transferred.
  */
 export async function downloadBlob(
   env: HubEnvironment,
@@ -189,13 +190,27 @@ export async function downloadBlob(
   file: RepoFile,
   options: { policy?: Partial<RetryPolicy>; onProgress?: TransferListener | undefined } = {},
 ): Promise<{ sha256: string; transferred: boolean }> {
+  const id = blobIdOf(file);
+  const blob = layout.blob(id);
+  const cached = async () => {
+    if ((await sizeOf(blob)) !== (file.lfs?.size ?? file.size)) return null;
+    options.onProgress?.({ kind: 'cached', file: file.path, total: file.lfs?.size ?? file.size });
+    return { sha256: file.lfs ? id : await sha256OfFile(blob), transferred: false };
+  };
+  // Checked before the lock (the usual case: nothing to do) and again inside it (another pull may just have written it).
+  return (await cached()) ?? withDownloadLock(layout.downloadLock(id), async () => (await cached()) ?? transferBlob(env, layout, url, file, options));
+}
+
+async function transferBlob(
+  env: HubEnvironment,
+  layout: RepoCacheLayout,
+  url: string,
+  file: RepoFile,
+  options: { policy?: Partial<RetryPolicy>; onProgress?: TransferListener | undefined },
+): Promise<{ sha256: string; transferred: boolean }> {
   const policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
   const id = blobIdOf(file);
   const blob = layout.blob(id);
-  if ((await sizeOf(blob)) === (file.lfs?.size ?? file.size)) {
-    options.onProgress?.({ kind: 'cached', file: file.path, total: file.lfs?.size ?? file.size });
-    return { sha256: file.lfs ? id : await sha256OfFile(blob), transferred: false };
-  }
   await mkdir(layout.blob(''), { recursive: true });
   const target: TransferTarget = { env, url, file, incomplete: layout.incomplete(id), policy, onProgress: options.onProgress };
   for (let attempt = 1; ; attempt++) {
