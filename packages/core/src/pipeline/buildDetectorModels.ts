@@ -14,7 +14,7 @@ import type { VisionTowerKind } from './detectorIo.js';
 import type { DeviceCapabilities } from '../backend/backend.js';
 import type { Precision } from '../config/precision.js';
 import type { GraphPass } from '../graph/passes/graphPass.js';
-import { selectPasses } from '../graph/passes/selectPasses.js';
+import { selectPasses, textTowerPasses } from '../graph/passes/selectPasses.js';
 import type { RewriteOptions } from './devicePasses.js';
 
 /** Everything a detector is built from, already read from files (see backend-node's loaders). */
@@ -114,7 +114,7 @@ export function buildCheckedModels(
   let vision: OnnxModel | null =
     checked.tower === 'surgery' ? buildSurgeryVisionModel(config, weights, settings, build) : buildVisionModel(config, weights, adapters, settings, build);
   options.onProgress?.('building text model');
-  let text: OnnxModel | null = buildTextModel(config, weights, adapters, settings, build);
+  let text: OnnxModel | null = buildTextModel(config, weights, adapters, settings, { ...build, passes: textTowerPasses(build.passes ?? []) });
   const take = (which: 'vision' | 'text'): OnnxModel => {
     const taken = which === 'vision' ? vision : text;
     if (!taken) throw new AaclipError(`the ${which} model was already taken`, 'detector models', { code: 'internal' });

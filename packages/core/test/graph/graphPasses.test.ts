@@ -16,6 +16,7 @@ import {
   fuseGelu,
   gradients,
   inferShapes,
+  int8,
   onnxModelFromGraph,
   quantizeInt8,
   quantizePerChannel,
@@ -128,6 +129,21 @@ describe('int8 pass', () => {
     const [a, b] = [await run(quantized), await run(plain)];
     expect(maxAbsError(a, b)).toBeGreaterThan(0);
     expect(maxAbsError(a, b)).toBeLessThan(5e-2);
+  });
+});
+
+describe('int8 pass on a tower', () => {
+  it("quantises the transformer blocks' weights and keeps the patch embedding, adapters and projections float32", () => {
+    const fixture = loadFixture();
+    const plain = buildVisionTowerGraph(fixture.config, fixture.clip, fixture.adapters, fixture.settings);
+    const graph = int8.apply(plain);
+    const quantized = graph.nodes.filter((n) => n.op === 'DynamicQuantizeMatMul').map((n) => n.inputs[1]!);
+    // Four linears per block up to the last tap.
+    expect(quantized).toHaveLength(4 * fixture.settings.levels.at(-1)!);
+    expect(quantized.every((name) => /^visual\.transformer\.resblocks\.\d+\..*\.int8$/.test(name))).toBe(true);
+    const kept = graph.nodes.filter((n) => n.op === 'Gemm' || n.op === 'MatMul').map((n) => n.inputs[1]!);
+    expect(kept).toContain('visual.conv1.weight');
+    expect(kept.some((name) => name.startsWith('image_adapter.'))).toBe(true);
   });
 });
 

@@ -67,6 +67,15 @@ export function selectPasses(capabilities: DeviceCapabilities | undefined, selec
   return passes;
 }
 
+/**
+ * The passes of the text tower, from those of the image tower: without int8. The text tower runs
+ * once per class (its anchors are cached), so quantising it saves no per-image time and would put
+ * its rounding into every map; it stays float32 (fp16 stays: on GPUs it is the native precision).
+ */
+export function textTowerPasses(passes: readonly GraphPass[]): GraphPass[] {
+  return passes.filter((pass) => pass.precision !== 'int8');
+}
+
 /** Applies passes in order. */
 export function applyPasses(graph: Graph, passes: readonly GraphPass[]): Graph {
   return passes.reduce((g, pass) => pass.apply(g), graph);
