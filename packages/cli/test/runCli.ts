@@ -1,5 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { vi } from 'vitest';
 import { main } from '../src/main.js';
+
+// The CLI's disk caches go to a folder of this test process, never the user's ~/.cache/aaclip.
+process.env['AACLIP_CACHE'] ??= mkdtempSync(path.join(os.tmpdir(), 'aaclip-test-cache-'));
 
 export interface CliResult {
   readonly code: number;

@@ -137,25 +137,37 @@ export const detectCommand: Command = {
     const choice = await resolveModelOptions(values);
     for (const image of repeated) console.error(`aaclip detect: ${image} was given more than once; it is scored once`);
     const progress = createProgress(process.stderr);
-    const detector = await startDetector(choice, progress);
+    const detector = await startDetector(choice, progress, {}, [className]);
     const names = heatmapNames(images);
     const scored: ScoredImage[] = [];
     const kept = { bytes: 0 };
     const batchSize = choice.batchSize ?? 1;
     try {
       progress.status(`backend ${detector.backend.name}/${detector.device}`);
+      // The images of a batch, decoded together (sharp decodes off the main thread), failures listed.
+      const decodeBatch = async (start: number): Promise<DecodedImage[]> => {
+        const indices = Array.from({ length: Math.min(batchSize, images.length - start) }, (_, k) => start + k);
+        const decoded = await Promise.all(
+          indices.map(async (i): Promise<DecodedImage | string> => {
+            const image = images[i]!;
+            try {
+              return { image, heatmapName: names[i]!, pixels: rgbImage(toRgb8(await decodeImageFile(image), image)) };
+            } catch (err) {
+              if (!(err instanceof AaclipError)) throw err;
+              return describeFailure(image, err);
+            }
+          }),
+        );
+        for (const d of decoded) if (typeof d === 'string') failures.push(d);
+        return decoded.filter((d): d is DecodedImage => typeof d !== 'string');
+      };
+      // The next batch is decoding while this one runs through the model.
+      let next: Promise<DecodedImage[]> | null = decodeBatch(0);
       for (let start = 0; start < images.length; start += batchSize) {
-        const batch: DecodedImage[] = [];
-        for (let i = start; i < Math.min(start + batchSize, images.length); i++) {
-          const image = images[i]!;
-          progress.update(i, images.length, image);
-          try {
-            batch.push({ image, heatmapName: names[i]!, pixels: rgbImage(toRgb8(await decodeImageFile(image), image)) });
-          } catch (err) {
-            if (!(err instanceof AaclipError)) throw err;
-            failures.push(describeFailure(image, err));
-          }
-        }
+        progress.update(start, images.length, images[start]!);
+        const batch: DecodedImage[] = await next!;
+        next = start + batchSize < images.length ? decodeBatch(start + batchSize) : null;
+        next?.catch(() => {}); // awaited on the next turn; never an unhandled rejection meanwhile
         for (const { decoded, detection } of await scoreBatch(detector, batch, className, failures)) {
           const problem = nonFiniteDetection(detection);
           if (problem) {

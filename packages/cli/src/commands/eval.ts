@@ -122,7 +122,7 @@ export const evalCommand: Command = {
     // --queue: the images are scored by `aaclip worker` processes (commands/evalQueue.ts).
     const queued = values.queue !== undefined || values.redis !== undefined ? await queuedScoring(values, { imageSize: settings.imageSize, domain }, classes, progress) : null;
     const makeDetector = queued ? queued.detector : async (): Promise<MapDetector> => {
-      detector = await startDetector(choice, progress, { domain });
+      detector = await startDetector(choice, progress, { domain }, classes.map((c) => c.promptName));
       return detector;
     };
 

@@ -1,5 +1,5 @@
-import { AaclipError, MAX_IMAGE_SIZE, ZeroShotMode, parseImageSize, type AaclipSettings } from '@aaclip/core';
-import { isBundleDir, readBundleManifest, type ModelFiles } from '@aaclip/backend-node';
+import { AaclipError, MAX_IMAGE_SIZE, PRECISIONS, Precision, ZeroShotMode, parseImageSize, type AaclipSettings } from '@aaclip/core';
+import { defaultCacheDir, isBundleDir, readBundleManifest, type ModelFiles } from '@aaclip/backend-node';
 import { modelFilesFromFolderOrHub } from './hubModel.js';
 
 /** parseArgs option specs shared by every command that runs a model (detect, eval). */
@@ -16,6 +16,10 @@ export const MODEL_OPTION_SPECS = {
   device: { type: 'string' },
   'batch-size': { type: 'string' },
   threads: { type: 'string' },
+  precision: { type: 'string' },
+  'no-rewrites': { type: 'boolean' },
+  'cache-dir': { type: 'string' },
+  'no-cache': { type: 'boolean' },
 } as const;
 
 export const MODEL_OPTIONS_HELP = `Model:
@@ -42,7 +46,16 @@ Runtime:
   --backend <name>          node | web (default: the first that starts)
   --device <name>           cpu | cuda | webgpu (node), wasm | webgpu (web) (default: the backend's preference)
   --batch-size <n>          images per model run (default 1)
-  --threads <n>             threads per model run (default: every core)`;
+  --threads <n>             threads per model run (default: every core)
+  --precision <p>           fp32 (default) | int8 (weights quantised per channel, activations per run;
+                            CPU, wasm) | fp16 (GPUs: webgpu, cuda; runs on CPU too, not faster);
+                            a device that cannot run it is refused with the ones it can
+  --no-rewrites             plain ONNX ops: none of the graph fusions (fused attention, GELU) the
+                            device would get (for debugging a runtime's fused kernels)
+  --cache-dir <dir>         where optimised graphs and text anchors are cached (default $AACLIP_CACHE,
+                            else ~/.cache/aaclip); entries are keyed by the model files' contents,
+                            settings, precision, device and runtime, and checked before use
+  --no-cache                build everything and write no cache`;
 
 export interface ModelOptionValues {
   model?: string;
@@ -57,6 +70,10 @@ export interface ModelOptionValues {
   device?: string;
   'batch-size'?: string;
   threads?: string;
+  precision?: string;
+  'no-rewrites'?: boolean;
+  'cache-dir'?: string;
+  'no-cache'?: boolean;
 }
 
 export interface ModelChoice {
@@ -72,6 +89,12 @@ export interface ModelChoice {
   readonly batchSize?: number;
   /** Threads per model run; omitted → every core. */
   readonly threads?: number;
+  /** --precision; omitted → fp32. */
+  readonly precision?: Precision;
+  /** false with --no-rewrites (plain ONNX ops); omitted → the device's fusions. */
+  readonly rewrites?: false;
+  /** The disk cache folder (optimised graphs, text anchors); null with --no-cache. */
+  readonly cacheDir: string | null;
 }
 
 export function parsePositiveInt(value: string | undefined, flag: string): number | undefined {
@@ -138,7 +161,36 @@ export async function resolveModelOptions(values: ModelOptionValues): Promise<Mo
     device: values.device,
     batchSize: parsePositiveInt(values['batch-size'], '--batch-size'),
     threads: parsePositiveInt(values.threads, '--threads'),
+    ...precisionOptions(values, bundle),
+    cacheDir: cacheDirOption(values),
   };
+}
+
+/** --cache-dir / --no-cache: the cache folder, or null for none. */
+function cacheDirOption(values: Pick<ModelOptionValues, 'cache-dir' | 'no-cache'>): string | null {
+  if (values['no-cache']) {
+    if (values['cache-dir'] !== undefined) throw new AaclipError('cannot be combined with --no-cache', '--cache-dir');
+    return null;
+  }
+  if (values['cache-dir'] === '') throw new AaclipError('is empty', '--cache-dir');
+  return values['cache-dir'] ?? defaultCacheDir();
+}
+
+/** --precision and --no-rewrites: how the graphs are built (a bundle's are built already). */
+function precisionOptions(values: Pick<ModelOptionValues, 'precision' | 'no-rewrites'>, bundle: string | undefined): { precision?: Precision; rewrites?: false } {
+  for (const flag of ['precision', 'no-rewrites'] as const) {
+    if (bundle !== undefined && values[flag] !== undefined) {
+      throw new AaclipError(`cannot be combined with a bundle (--model ${bundle} holds built graphs; export another bundle instead)`, `--${flag}`);
+    }
+  }
+  const out: { precision?: Precision; rewrites?: false } = {};
+  if (values.precision !== undefined) {
+    const parsed = Precision.safeParse(values.precision);
+    if (!parsed.success) throw new AaclipError(`expected ${PRECISIONS.join(', ')}, got "${values.precision}"`, '--precision');
+    out.precision = parsed.data;
+  }
+  if (values['no-rewrites']) out.rewrites = false;
+  return out;
 }
 
 /** --zero-shot: a baseline mode, only for a run without adapters (from the flags or the --model folder). */

@@ -1,21 +1,28 @@
 import { AaclipError, AnomalyDetector, detectorFromBundle, type AaclipSettingsInput } from '@aaclip/core';
-import { loadModelFiles, openBundleDir } from '@aaclip/backend-node';
+import { openBundleDir, startCachedDetector } from '@aaclip/backend-node';
 import type { ModelChoice } from './modelOptions.js';
 import type { Progress } from '../output/progress.js';
 import { formatBytes } from '../output/formatBytes.js';
 
 /**
- * Reads the chosen model files and starts a detector, showing each set-up stage. The loaded
- * weights are passed straight in and not kept: once the detector has loaded its sessions nothing
- * references them and their memory can be freed. A bundle (--model <bundle dir>) is opened with
+ * Starts a detector from the chosen model files through the disk caches (startCachedDetector),
+ * showing each set-up stage, with the anchors of `classNames` ready. The weights are read only
+ * when a graph must be built, and not kept. A bundle (--model <bundle dir>) is opened with
  * every file checked against its manifest, and its graphs are loaded as they are.
  */
-export async function startDetector(choice: ModelChoice, progress: Progress, settings: AaclipSettingsInput = {}): Promise<AnomalyDetector> {
+export async function startDetector(
+  choice: ModelChoice,
+  progress: Progress,
+  settings: AaclipSettingsInput = {},
+  classNames: readonly string[] = [],
+): Promise<AnomalyDetector> {
   const run = {
     backend: choice.backend,
     device: choice.device,
     batchSize: choice.batchSize,
     ...(choice.threads === undefined ? {} : { threads: choice.threads }),
+    ...(choice.precision === undefined ? {} : { precision: choice.precision }),
+    ...(choice.rewrites === undefined ? {} : { rewrites: choice.rewrites }),
     onProgress: (stage: string) => progress.status(`model: ${stage}`),
   };
   const merged = { ...choice.settings, ...settings };
@@ -24,10 +31,15 @@ export async function startDetector(choice: ModelChoice, progress: Progress, set
     return detectorFromBundle(bundle, { ...run, ...(merged.domain ? { domain: merged.domain } : {}), ...(merged.imageSize === undefined ? {} : { imageSize: merged.imageSize }) });
   }
   if (!choice.files) throw new AaclipError('no model given', '--model', { code: 'internal' });
-  progress.status('model: reading files');
-  return AnomalyDetector.create(await loadModelFiles(choice.files), {
+  // Through the disk caches (a null cacheDir builds everything and writes nothing): the text
+  // model runs only for anchors the cache lacks, and is released once `classNames` have theirs.
+  const { detector } = await startCachedDetector({
     ...run,
+    files: choice.files,
     settings: merged,
     ...(choice.zeroShot ? { zeroShot: choice.zeroShot } : {}),
+    classNames,
+    cacheDir: choice.cacheDir,
   });
+  return detector;
 }
