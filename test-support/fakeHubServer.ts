@@ -53,6 +53,10 @@ export class FakeHub {
   readonly corruptOnce = new Set<string>();
   /** Files whose every transfer has one byte flipped. */
   readonly corruptAlways = new Set<string>();
+  /** Files whose /resolve/ redirect gives this Location instead of the CDN's. */
+  readonly redirectTo = new Map<string, string>();
+  /** Files whose X-Linked-Etag names another sha256 than the listing's. */
+  readonly wrongLinkedEtag = new Set<string>();
   /** Tree entries per page; a Link header points to the next page. */
   treePageSize = 1000;
   private hub: Server | null = null;
@@ -143,7 +147,9 @@ export class FakeHub {
     const common = { 'x-repo-commit': commit };
     if (isLfs(file.path)) {
       const sha = sha256Hex(file.bytes);
-      res.writeHead(302, { ...common, location: `${this.cdnUrl}/lfs/${sha}`, 'x-linked-etag': `"${sha}"`, 'x-linked-size': String(file.bytes.byteLength), etag: `"${gitBlobId(lfsPointer(file.bytes))}"` });
+      const linked = this.wrongLinkedEtag.has(file.path) ? '0'.repeat(64) : sha;
+      const location = this.redirectTo.get(file.path) ?? `${this.cdnUrl}/lfs/${sha}`;
+      res.writeHead(302, { ...common, location, 'x-linked-etag': `"${linked}"`, 'x-linked-size': String(file.bytes.byteLength), etag: `"${gitBlobId(lfsPointer(file.bytes))}"` });
       return void res.end();
     }
     this.sendBytes(req, res, file, { ...common, etag: `"${gitBlobId(file.bytes)}"` });

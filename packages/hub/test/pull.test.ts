@@ -234,6 +234,15 @@ describe('access and bad answers', () => {
     expect(hub.requests.filter((r) => r.server === 'cdn').every((r) => r.authorization === undefined)).toBe(true);
   });
 
+  it('refuses an X-Linked-Etag that contradicts the listing, and a redirect off http(s)', async () => {
+    hub.wrongLinkedEtag.add(WEIGHTS);
+    await expect(resolveHubModel(REPO, options())).rejects.toThrow(/the hub's X-Linked-Etag 0{64} is not the sha256 its file list gives/);
+    hub.wrongLinkedEtag.clear();
+    hub.redirectTo.set(WEIGHTS, 'file:///etc/passwd');
+    await expect(resolveHubModel(REPO, options())).rejects.toThrow(/the hub redirected to a file: address/);
+    expect((await tree(path.join(repoDir(), 'blobs'))).filter((f) => f.startsWith(sha256Hex(FILES[WEIGHTS]!)))).toEqual([]);
+  });
+
   it('says when a repo does not exist', async () => {
     await expect(resolveHubModel('aaclip-test/nothing-here', options())).rejects.toThrow(/not found on http:\/\/127\.0\.0\.1:\d+ \(HTTP 404\); check the repo id and the revision/);
   });
