@@ -2,9 +2,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AaclipError, BundlePrecision, buildBundle, detectorModelFromBytes, type BundleSource, type NamedBytes } from '@aaclip/core';
-import { checkBundleTarget, nodeSha256, readRegularFile, writeBundleDir, type InputFileKind } from '@aaclip/backend-node';
+import { checkBundleTarget, isBundleDir, nodeSha256, readRegularFile, writeBundleDir, type InputFileKind } from '@aaclip/backend-node';
+import type { HubFileProvenance } from '@aaclip/hub';
 import type { Command } from './command.js';
 import { MODEL_OPTION_SPECS, resolveModelOptions } from '../options/modelOptions.js';
+import { resolveModelFilesWithProvenance } from '../options/modelProvenance.js';
 import { createProgress } from '../output/progress.js';
 import { formatBytes } from '../output/formatBytes.js';
 
@@ -30,8 +32,10 @@ interrupted export leaves nothing behind. An existing <dir> must be empty, or gi
                             by this version)
   --force                   replace a non-empty <dir>
 Model (as for detect):
-  --model <dir>             a model folder (open_clip_config.json, open_clip_model.safetensors,
-                            optional aaclip_adapters.safetensors, vocabulary)
+  --model <dir|repo id>     a model folder (open_clip_config.json, open_clip_model.safetensors,
+                            optional aaclip_adapters.safetensors, vocabulary), or a preset or hub
+                            repo id as \`aaclip pull\` takes it (the manifest records each file's repo,
+                            revision, commit and URL)
   --model-config, --weights, --adapters, --vocab, --zero-shot   name the files or the baseline
   --image-size <n>          the input size the graphs are built for (default 518)
   --domain <d>              industrial | medical: the default scoring domain recorded in the bundle
@@ -43,10 +47,18 @@ Examples:
 
 const cliVersion = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
-/** A source file's bytes and its provenance entry (name without folders, size, sha256). */
-async function readSource(file: string, kind: InputFileKind, role: string): Promise<{ named: NamedBytes; source: BundleSource }> {
+/** A source file's bytes and its provenance entry (name without folders, size, sha256, and the hub's record when it came from there). */
+async function readSource(file: string, kind: InputFileKind, role: string, hub: ReadonlyMap<string, HubFileProvenance>): Promise<{ named: NamedBytes; source: BundleSource }> {
   const bytes = await readRegularFile(file, kind);
-  return { named: { name: file, bytes }, source: { role, file: path.basename(file), size: bytes.byteLength, sha256: await nodeSha256(bytes) } };
+  const from = hub.get(file);
+  const source: BundleSource = {
+    role,
+    file: path.basename(file),
+    size: bytes.byteLength,
+    sha256: await nodeSha256(bytes),
+    ...(from ? { hub: { repo: from.repo, revision: from.revision, commit: from.commit, file: from.file, url: from.url } } : {}),
+  };
+  return { named: { name: file, bytes }, source };
 }
 
 function classNamesOption(value: string | undefined): string[] {
@@ -81,20 +93,22 @@ export const exportCommand: Command = {
     const classNames = classNamesOption(values['class-names']);
     const precision = precisionOption(values.precision);
     await checkBundleTarget(out, force);
-    const choice = await resolveModelOptions(values);
-    if (!choice.files) throw new AaclipError(`${choice.bundle} is already a bundle; export from the model's files`, '--model');
-    const { files } = choice;
+    if (values.model !== undefined && (await isBundleDir(values.model))) throw new AaclipError(`${values.model} is already a bundle; export from the model's files`, '--model');
+    // The files (a hub model's with where each came from), then the run options for exactly those files.
+    const { files, hub } = await resolveModelFilesWithProvenance(values);
+    const named = { 'model-config': files.modelConfig, weights: files.weights, vocab: files.vocab, ...(files.adapters.length ? { adapters: [...files.adapters] } : {}) };
+    const choice = await resolveModelOptions({ ...values, model: undefined, adapters: undefined, ...named });
 
     const progress = createProgress(process.stderr);
     try {
       progress.status('reading model files');
-      const config = await readSource(files.modelConfig, 'model config', 'model config');
-      const weights = await readSource(files.weights, 'weights', 'weights');
+      const config = await readSource(files.modelConfig, 'model config', 'model config', hub);
+      const weights = await readSource(files.weights, 'weights', 'weights', hub);
       const adapters = [];
-      for (const file of files.adapters) adapters.push(await readSource(file, 'weights', 'adapters'));
-      const vocabulary = await readSource(files.vocab, 'vocabulary', 'vocabulary');
+      for (const file of files.adapters) adapters.push(await readSource(file, 'weights', 'adapters', hub));
+      const vocabulary = await readSource(files.vocab, 'vocabulary', 'vocabulary', hub);
       const merges = path.basename(files.vocab).endsWith('.json')
-        ? await readSource(path.join(path.dirname(files.vocab), 'merges.txt'), 'vocabulary', 'merges')
+        ? await readSource(path.join(path.dirname(files.vocab), 'merges.txt'), 'vocabulary', 'merges', hub)
         : undefined;
       const model = await detectorModelFromBytes({
         config: config.named,

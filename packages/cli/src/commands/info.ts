@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { AaclipError, backboneName, defaultAaclipSettings, readWeightsBytes, type BundleManifest, type BundleSource, type ClipModelConfig } from '@aaclip/core';
 import { isBundleDir, nodeSha256, readBundleManifest, readModelConfig, readRegularFile } from '@aaclip/backend-node';
 import type { Command } from './command.js';
-import { resolveModelFiles } from '../options/modelOptions.js';
+import type { HubFileProvenance } from '@aaclip/hub';
+import { resolveModelFilesWithProvenance } from '../options/modelProvenance.js';
 
 const USAGE = `Usage: aaclip info --model <dir> [--json]
        aaclip info --model-config <json> --weights <file> [--adapters <file>] --vocab <file> [--json]
@@ -15,10 +16,13 @@ sha256 computed from the file itself. For a bundle (a folder from \`aaclip expor
 the precomputed classes and where the bundle's source files came from, and checks each file
 against the manifest: a file that differs is marked and the exit code is 1.
 
-  --model <dir>             a bundle folder, or a model folder as detect takes it
+  --model <dir|repo id>     a bundle folder, a model folder as detect takes it, or a preset or hub
+                            repo id as \`aaclip pull\` takes it (each file then shows the repo,
+                            revision, commit and URL it came from, and is checked against the hub's sha256)
   --model-config, --weights, --adapters, --vocab   the model's files, named one by one
   --json                    print the card as JSON (fields: kind, backbone, imageSize, adapters,
-                            precision, files [{role, file, size, sha256, manifestSha256?, ok?}], sources)
+                            precision, files [{role, file, size, sha256, manifestSha256?, hub?, ok?}],
+                            sources)
 
 Examples:
   aaclip info --model ./bottle-bundle
@@ -31,6 +35,9 @@ interface CardFile {
   readonly size: number;
   readonly sha256: string;
   readonly manifestSha256?: string;
+  /** Where a file pulled from the hub came from (with the sha256 the hub gave for it). */
+  readonly hub?: HubFileProvenance;
+  /** Whether the file's bytes still match what the manifest (bundle) or the hub (pulled file) recorded. */
   readonly ok?: boolean;
 }
 
@@ -97,7 +104,7 @@ async function bundleCard(dir: string): Promise<ModelCard> {
 }
 
 async function modelCard(values: { model?: string; 'model-config'?: string; weights?: string; adapters?: string[]; vocab?: string }): Promise<ModelCard> {
-  const files = await resolveModelFiles(values);
+  const { files, hub } = await resolveModelFilesWithProvenance(values);
   const { model: config } = await readModelConfig(files.modelConfig);
   const cardFiles: CardFile[] = [await hashFile('model config', files.modelConfig)];
   // Weights and adapters are read once: hashed, then their tensors' dtypes and keys looked at.
@@ -121,7 +128,10 @@ async function modelCard(values: { model?: string; 'model-config'?: string; weig
     imageSize: DEFAULT_IMAGE_SIZE,
     adapters: { present: files.adapters.length > 0, projections },
     precision: `weights ${[...weightsDtypes].sort().join(', ')} (graphs are built in fp32)`,
-    files: cardFiles,
+    files: cardFiles.map((f) => {
+      const from = hub.get(f.file);
+      return from ? { ...f, hub: from, ok: f.sha256 === from.sha256 } : f;
+    }),
     sources: [],
   };
 }
@@ -141,7 +151,10 @@ function printCard(card: ModelCard): void {
     `precision:  ${card.precision}`,
     ...(card.classes ? [`classes:    ${card.classes.length ? card.classes.join(', ') : 'none precomputed'}`] : []),
     'files:',
-    ...card.files.map((f) => `  ${f.role.padEnd(14)} ${f.file}  ${f.size} B  sha256 ${f.sha256}${f.ok === undefined ? '' : f.ok ? '  ok' : `  DIFFERS from the manifest (${f.manifestSha256})`}`),
+    ...card.files.flatMap((f) => [
+      `  ${f.role.padEnd(14)} ${f.file}  ${f.size} B  sha256 ${f.sha256}${f.ok === undefined ? '' : f.ok ? '  ok' : `  DIFFERS from the ${f.hub ? `hub's (${f.hub.sha256})` : `manifest (${f.manifestSha256})`}`}`,
+      ...(f.hub ? [`  ${''.padEnd(14)} from ${f.hub.repo}@${f.hub.commit} (${f.hub.revision}) ${f.hub.url}`] : []),
+    ]),
   ];
   if (card.sources.length) {
     lines.push('sources:');
@@ -176,7 +189,7 @@ export const infoCommand: Command = {
     if (values.json) console.log(JSON.stringify(card, null, 2));
     else printCard(card);
     const bad = card.files.filter((f) => f.ok === false);
-    for (const f of bad) console.error(new AaclipError('differs from the bundle manifest (changed or damaged)', f.file).message);
+    for (const f of bad) console.error(new AaclipError(`differs from ${f.hub ? 'the sha256 the hub gave for it' : 'the bundle manifest'} (changed or damaged)`, f.file).message);
     return bad.length ? 1 : 0;
   },
 };
