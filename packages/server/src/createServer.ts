@@ -70,8 +70,9 @@ export function createServer(detector: AnomalyDetector | Promise<AnomalyDetector
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(errorBody(new HttpError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`))),
   );
-  app.addHook('onRequest', async (_request, reply) => {
-    if (closing) {
+  app.addHook('onRequest', async (request, reply) => {
+    // The probes keep answering while closing: /v1/ready then says "closing".
+    if (closing && request.routeOptions.url !== '/v1/ready' && request.routeOptions.url !== '/v1/health') {
       reply.header('connection', 'close');
       throw new HttpError(503, 'shutting_down', 'the server is shutting down', { 'retry-after': '1' });
     }

@@ -3,6 +3,7 @@
 // model busy for backpressure and deadline tests).
 import '@aaclip/backend-node';
 import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
 import { AnomalyDetector } from '@aaclip/core';
 import { loadModelFiles } from '@aaclip/backend-node';
 import { createServer, type CreateServerOptions } from '../src/index.js';
@@ -24,13 +25,14 @@ export async function fixtureDetector(): Promise<AnomalyDetector> {
 
 export interface RunningServer {
   readonly url: string;
+  readonly app: FastifyInstance;
   close(): Promise<void>;
 }
 
 export async function startServer(detector: AnomalyDetector | Promise<AnomalyDetector>, options: CreateServerOptions = {}): Promise<RunningServer> {
   const app = createServer(detector, options);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url: address, close: () => app.close() };
+  return { url: address, app, close: () => app.close() };
 }
 
 /** `detector` whose detect() calls wait until `open()` (every call after it passes at once); counts the calls started. */

@@ -108,6 +108,30 @@ describe('backpressure', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('close() stops accepting, answers the requests running and waiting, then resolves', async () => {
+    const gate = gatedDetector(detector);
+    const server = await startServer(gate.detector, { concurrency: 1 });
+    try {
+      const inFlight = [0, 1].map((i) => postImage(server.url, imageBytes(i)));
+      await until(() => gate.started() === 1);
+      await new Promise((r) => setTimeout(r, 200));
+      let closed = false;
+      const closing = server.close().then(() => (closed = true));
+      await new Promise((r) => setTimeout(r, 100));
+      await expect(fetch(`${server.url}/v1/health`)).rejects.toThrow();
+      expect(closed).toBe(false);
+      gate.open();
+      expect((await Promise.all(inFlight)).map((r) => r.status)).toEqual([200, 200]);
+      await closing;
+      expect(gate.started()).toBe(2);
+    } finally {
+      gate.open();
+      await server.close().catch(() => {});
+    }
+  });
+});
+
 describe('results', () => {
   it('scores multipart files as an array in upload order, each equal to the file posted alone', async () => {
     const server = await startServer(detector);
