@@ -213,6 +213,9 @@ export async function readTorchArchive(bytes: Uint8Array, source: string): Promi
   }
   const zip = new ZipArchive(bytes, source);
   const pickles = [...zip.entries.keys()].filter((n) => /^[^/]+\/data\.pkl$/.test(n));
+  if (pickles.length === 0 && [...zip.entries.keys()].some((n) => /^[^/]+\/model\.json$/.test(n))) {
+    throw new AaclipError('is a TorchScript archive of the old format (PyTorch < 1.4: model.json, no data.pkl); load it in PyTorch and re-save it with a current version', source);
+  }
   if (pickles.length !== 1) {
     throw new AaclipError(`is not a torch.save checkpoint (expected one "<name>/data.pkl", found ${pickles.length})`, source);
   }

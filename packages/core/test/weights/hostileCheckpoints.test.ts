@@ -362,6 +362,13 @@ describe('a TorchScript archive (torch.jit.save) is read as data only', () => {
     );
   });
 
+  it('of the old format (model.json, PyTorch < 1.4) is named as such', async () => {
+    const old = zip([{ name: 'm/model.json', data: Buffer.from('{}') }, { name: 'm/tensors/0', data: floats([1]) }]);
+    expect(await refusedQuickly(readEvil(old))).toBe(
+      'evil.pth: is a TorchScript archive of the old format (PyTorch < 1.4: model.json, no data.pkl); load it in PyTorch and re-save it with a current version',
+    );
+  });
+
   it('does not accept __torch__ classes in a plain torch.save file', async () => {
     const plain = zip([{ name: 'p/data.pkl', data: Buffer.concat([op.proto, scriptObject(weightAttribute), op.stop]) }, { name: 'p/data/0', data: floats([1, 2]) }]);
     expect(await refusedQuickly(readEvil(plain))).toBe('evil.pth: pickle: refuses to load __torch__.m.Model (only tensors and plain containers are allowed)');
