@@ -18,16 +18,14 @@ function checkDevice(device: string): WebDevice {
  * What each device runs, as the conformance suite checks it. wasm: onnxruntime's CPU kernels,
  * the contrib ops included (the fused MultiHeadAttention halves the fixture's start-up), int8
  * through DynamicQuantizeMatMul. webgpu: the fused attention gets its attention bias expanded to
- * [batch, heads, N, N] by the pass (the kernel rejects a broadcast one); fp16 where the adapter
- * has shader-f16.
+ * [batch, heads, N, N] by the pass (the kernel rejects a broadcast one); fp16 only where the
+ * adapter has 'shader-f16' (known once `init('webgpu')` found it).
  */
-const WEB_CAPABILITIES: Readonly<Record<WebDevice, DeviceCapabilities>> = {
-  wasm: {
-    ops: ['com.microsoft:MultiHeadAttention', 'com.microsoft:Gelu', 'com.microsoft:QuickGelu', 'com.microsoft:DynamicQuantizeMatMul'],
-    precisions: ['fp32', 'int8'],
-  },
-  webgpu: { ops: ['com.microsoft:MultiHeadAttention', 'com.microsoft:Gelu', 'com.microsoft:QuickGelu'], precisions: ['fp32', 'fp16'] },
+const WASM_CAPABILITIES: DeviceCapabilities = {
+  ops: ['com.microsoft:MultiHeadAttention', 'com.microsoft:Gelu', 'com.microsoft:QuickGelu', 'com.microsoft:DynamicQuantizeMatMul'],
+  precisions: ['fp32', 'int8'],
 };
+const WEBGPU_OPS = ['com.microsoft:MultiHeadAttention', 'com.microsoft:Gelu', 'com.microsoft:QuickGelu'];
 
 function checkWasm(): void {
   if (typeof WebAssembly !== 'object') throw new AaclipError('this runtime has no WebAssembly');
@@ -74,14 +72,16 @@ class WebSession implements BackendSession {
  * and Node.js). Large weights travel as onnxruntime-web external data, never through a file system.
  */
 export function createWebBackend(): Backend {
+  let shaderF16 = false;
   return {
     name: 'web',
     devices: WEB_DEVICES,
-    capabilities: (device: string): DeviceCapabilities => WEB_CAPABILITIES[checkDevice(device)],
+    capabilities: (device: string): DeviceCapabilities =>
+      checkDevice(device) === 'wasm' ? WASM_CAPABILITIES : { ops: WEBGPU_OPS, precisions: shaderF16 ? ['fp32', 'fp16'] : ['fp32'] },
     async init(device: string): Promise<void> {
       const checked = checkDevice(device);
       checkWasm(); // the WebGPU provider also runs inside the wasm runtime
-      if (checked === 'webgpu') await requestWebGpuAdapter();
+      if (checked === 'webgpu') shaderF16 = (await requestWebGpuAdapter()).shaderF16;
     },
     async createSession(model: ModelBytes, options: SessionOptions): Promise<BackendSession> {
       const device = checkDevice(options.device);

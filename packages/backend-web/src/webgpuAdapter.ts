@@ -6,10 +6,13 @@ export interface WebGpuAdapterDescription {
   readonly vendor: string;
   readonly architecture: string;
   readonly description: string;
+  /** The adapter has 'shader-f16' (float16 arithmetic in shaders): what fp16 models need. */
+  readonly shaderF16: boolean;
 }
 
 interface GpuAdapterLike {
   readonly info?: { vendor?: string; architecture?: string; description?: string };
+  readonly features?: { has(name: string): boolean };
 }
 interface GpuLike {
   requestAdapter(options?: { powerPreference?: string }): Promise<GpuAdapterLike | null>;
@@ -35,5 +38,5 @@ export async function requestWebGpuAdapter(): Promise<WebGpuAdapterDescription> 
   }
   if (!adapter) throw new AaclipError('the browser has WebGPU but offers no adapter (GPU blocklisted or disabled)');
   const info = adapter.info ?? {};
-  return { vendor: info.vendor ?? '', architecture: info.architecture ?? '', description: info.description ?? '' };
+  return { vendor: info.vendor ?? '', architecture: info.architecture ?? '', description: info.description ?? '', shaderF16: adapter.features?.has('shader-f16') ?? false };
 }

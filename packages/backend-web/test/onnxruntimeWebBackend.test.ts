@@ -89,11 +89,13 @@ describe('web backend on wasm (Node)', () => {
 });
 
 describe('web backend capabilities', () => {
-  it('declares the fused ops and int8 on wasm, fp16 on webgpu, and rejects unknown devices', () => {
+  it('declares the fused ops and int8 on wasm, fused ops on webgpu, and rejects unknown devices', () => {
     const backend = createWebBackend();
     expect(backend.capabilities!('wasm').ops).toContain('com.microsoft:MultiHeadAttention');
     expect(backend.capabilities!('wasm').precisions).toEqual(['fp32', 'int8']);
-    expect(backend.capabilities!('webgpu').precisions).toEqual(['fp32', 'fp16']);
+    // fp16 only once init found an adapter with shader-f16 (none under Node).
+    expect(backend.capabilities!('webgpu').precisions).toEqual(['fp32']);
+    expect(backend.capabilities!('webgpu').ops).toContain('com.microsoft:MultiHeadAttention');
     expect(() => backend.capabilities!('cuda')).toThrow(AaclipError);
   });
 });
