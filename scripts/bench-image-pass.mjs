@@ -16,7 +16,7 @@
 // RSS of the process (getrusage maxrss), with the load average before and after (the machine is
 // shared; a busy machine makes the timings slower).
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -42,19 +42,6 @@ const { values } = parseArgs({
   },
 });
 
-// open_clip's ViT-L-14-336 (the AA-CLIP backbone).
-const config = {
-  embed_dim: 768,
-  vision_cfg: { image_size: 336, layers: 24, width: 1024, patch_size: 14, head_width: 64, mlp_ratio: 4 },
-  text_cfg: { context_length: 77, vocab_size: 49408, width: 768, heads: 12, layers: 12, mlp_ratio: 4 },
-  quick_gelu: false,
-};
-// The paper's adapter layout (AaclipSettings defaults): image adapters on blocks 0–5, four taps,
-// text adapters on blocks 0–2 plus the adapted projection.
-const IMAGE_ADAPT_UNTIL = 6;
-const LEVELS = 4;
-const TEXT_ADAPT_UNTIL = 3;
-
 const modelDir = values['model-dir'];
 const files = {
   modelConfig: path.join(modelDir, 'ViT-L-14-336.json'),
@@ -63,95 +50,10 @@ const files = {
   done: path.join(modelDir, 'complete-v1'),
 };
 
-/** [name, shape, kind] of every tensor: kind 'ones' (LayerNorm gains) or 'random'. */
-function clipTensorList() {
-  const list = [];
-  const block = (prefix, width, mlpRatio) => {
-    const hidden = width * mlpRatio;
-    list.push([`${prefix}.ln_1.weight`, [width], 'ones'], [`${prefix}.ln_1.bias`, [width], 'random']);
-    list.push([`${prefix}.attn.in_proj_weight`, [3 * width, width], 'random'], [`${prefix}.attn.in_proj_bias`, [3 * width], 'random']);
-    list.push([`${prefix}.attn.out_proj.weight`, [width, width], 'random'], [`${prefix}.attn.out_proj.bias`, [width], 'random']);
-    list.push([`${prefix}.ln_2.weight`, [width], 'ones'], [`${prefix}.ln_2.bias`, [width], 'random']);
-    list.push([`${prefix}.mlp.c_fc.weight`, [hidden, width], 'random'], [`${prefix}.mlp.c_fc.bias`, [hidden], 'random']);
-    list.push([`${prefix}.mlp.c_proj.weight`, [width, hidden], 'random'], [`${prefix}.mlp.c_proj.bias`, [width], 'random']);
-  };
-  const v = config.vision_cfg;
-  const grid = v.image_size / v.patch_size;
-  list.push(['visual.class_embedding', [v.width], 'random'], ['visual.positional_embedding', [grid * grid + 1, v.width], 'random']);
-  list.push(['visual.proj', [v.width, config.embed_dim], 'random'], ['visual.conv1.weight', [v.width, 3, v.patch_size, v.patch_size], 'random']);
-  list.push(['visual.ln_pre.weight', [v.width], 'ones'], ['visual.ln_pre.bias', [v.width], 'random']);
-  for (let i = 0; i < v.layers; i++) block(`visual.transformer.resblocks.${i}`, v.width, v.mlp_ratio);
-  list.push(['visual.ln_post.weight', [v.width], 'ones'], ['visual.ln_post.bias', [v.width], 'random']);
-  const t = config.text_cfg;
-  list.push(['positional_embedding', [t.context_length, t.width], 'random'], ['text_projection', [t.width, config.embed_dim], 'random']);
-  list.push(['token_embedding.weight', [t.vocab_size, t.width], 'random'], ['logit_scale', [], 'ones']);
-  for (let i = 0; i < t.layers; i++) block(`transformer.resblocks.${i}`, t.width, t.mlp_ratio);
-  list.push(['ln_final.weight', [t.width], 'ones'], ['ln_final.bias', [t.width], 'random']);
-  return list;
-}
-
-function adapterTensorList() {
-  const { width: vw } = config.vision_cfg;
-  const { width: tw } = config.text_cfg;
-  const e = config.embed_dim;
-  const list = [];
-  for (let i = 0; i < TEXT_ADAPT_UNTIL; i++) list.push([`text_adapter.${i}.fc.0.weight`, [tw, tw], 'random']);
-  list.push([`text_adapter.${TEXT_ADAPT_UNTIL}.fc.0.weight`, [e, tw], 'random']);
-  for (let i = 0; i < IMAGE_ADAPT_UNTIL; i++) list.push([`image_adapter.layer_adapters.${i}.fc.0.weight`, [vw, vw], 'random']);
-  for (let k = 0; k < LEVELS; k++) list.push([`image_adapter.seg_proj.${k}.fc.weight`, [e, vw], 'random']);
-  list.push(['image_adapter.det_proj.fc.weight', [e, vw], 'random']);
-  return list;
-}
-
-// A small xorshift generator: uniform values in ±0.02, reproducible across runs.
-let state = 0x9e3779b9;
-function fillRandom(data, scale = 0.02) {
-  for (let i = 0; i < data.length; i++) {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    data[i] = (state / 4294967296 - 0.5) * 2 * scale;
-  }
-}
-
-/** Writes a safetensors file tensor by tensor (never more than one tensor in memory). */
-function writeRandomSafetensors(file, list) {
-  const header = {};
-  let offset = 0;
-  for (const [name, shape] of list) {
-    const bytes = shape.reduce((a, b) => a * b, 1) * 4;
-    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  const json = Buffer.from(JSON.stringify(header));
-  const padded = Math.ceil(json.length / 8) * 8;
-  const prefix = Buffer.alloc(8 + padded, 0x20);
-  prefix.writeBigUInt64LE(BigInt(padded), 0);
-  json.copy(prefix, 8);
-  const partial = `${file}.partial`;
-  const fd = openSync(partial, 'w');
-  try {
-    writeSync(fd, prefix);
-    for (const [, shape, kind] of list) {
-      const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-      if (kind === 'ones') data.fill(1);
-      else fillRandom(data);
-      writeSync(fd, new Uint8Array(data.buffer));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(partial, file);
-}
-
 if (values.generate) {
-  mkdirSync(modelDir, { recursive: true });
-  writeFileSync(files.modelConfig, JSON.stringify(config, null, 2));
-  writeRandomSafetensors(files.weights, clipTensorList());
-  writeRandomSafetensors(files.adapters, adapterTensorList());
-  writeFileSync(files.done, 'random ViT-L-14-336 weights and AA-CLIP adapters for scripts/bench-image-pass.mjs\n');
+  // The same random model `aaclip bench --random vit-l-14-336` writes (one generator for both).
+  const { randomModelFiles } = await import('@aaclip/cli');
+  randomModelFiles('vit-l-14-336', modelDir, undefined, path.basename(files.modelConfig));
   process.exit(0);
 }
 

@@ -117,14 +117,15 @@ export interface RandomModelFiles {
 /**
  * The files of a random `name` model (config, CLIP weights, AA-CLIP adapters) in `dir`, written
  * once (a marker file tells a complete set from an interrupted one) and reused afterwards.
+ * `configFile`: the config's file name in `dir`.
  */
-export function randomModelFiles(name: string, dir: string, onWrite?: () => void): RandomModelFiles {
+export function randomModelFiles(name: string, dir: string, onWrite?: () => void, configFile = 'open_clip_config.json'): RandomModelFiles {
   if (!(name in RANDOM_MODEL_PRESETS)) {
     throw new AaclipError(`unknown random model "${name}" (offered: ${Object.keys(RANDOM_MODEL_PRESETS).join(', ')})`, '--random');
   }
   const config = RANDOM_MODEL_PRESETS[name as RandomModelName];
   const files = {
-    modelConfig: path.join(dir, 'open_clip_config.json'),
+    modelConfig: path.join(dir, configFile),
     weights: path.join(dir, 'open_clip_model.safetensors'),
     adapters: path.join(dir, 'aaclip_adapters.safetensors'),
   };
