@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hubEnvironment, parseRepoReference, repoFolderName } from '../src/index.js';
+import { hubEnvironment, parseRepoReference, repoFolderName, resolveHubModel } from '../src/index.js';
 
 let work: string;
 beforeAll(async () => {
@@ -55,6 +55,12 @@ describe('repo references', () => {
     expect(parseRepoReference('timm/vit_large_patch14_clip_336.openai')).toEqual({ repo: 'timm/vit_large_patch14_clip_336.openai', revision: 'main' });
     expect(parseRepoReference('org/name@refs/pr/1')).toEqual({ repo: 'org/name', revision: 'refs/pr/1' });
     expect(repoFolderName('timm/vit_large_patch14_clip_336.openai')).toBe('models--timm--vit_large_patch14_clip_336.openai');
+  });
+
+  it('refuses a revision on a preset (it names fixed repos), pointing to the repo id', async () => {
+    await expect(resolveHubModel('ViT-L-14-336@v2', { env: { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: work } })).rejects.toThrow(
+      '--model: a preset names fixed repos; give a repo id to choose a revision (e.g. timm/vit_large_patch14_clip_336.openai@<revision>)',
+    );
   });
 
   it('refuses ids and revisions that could leave the cache, naming the source', () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { AaclipError } from '@aaclip/core';
 import type { HubEnvironment } from '../environment/hubEnvironment.js';
 import { HubUnreachableError } from '../api/hubRequest.js';
-import { listRepo, resolveUrl, type RepoFile } from '../api/repoListing.js';
+import { listRepo, resolveUrl, type RepoFile, type RepoListing } from '../api/repoListing.js';
 import { repoCacheLayout, type RepoCacheLayout } from '../cache/cacheLayout.js';
 import { linkSnapshotFile, readRef, writeRef } from '../cache/snapshotLinks.js';
 import { downloadBlob } from '../download/downloadBlob.js';
@@ -104,7 +104,7 @@ export async function pullRepoFiles<K extends string>(env: HubEnvironment, ref: 
     if (cached) return cached;
     if (env.offline) throw offlineError(env, ref, 'HF_HUB_OFFLINE is set');
   }
-  let listing;
+  let listing: RepoListing;
   try {
     listing = await listRepo(env, ref.repo, ref.revision);
   } catch (err) {
@@ -121,8 +121,8 @@ export async function pullRepoFiles<K extends string>(env: HubEnvironment, ref: 
 
   const files: Partial<Record<K, PulledFile>> = {};
   let transferredBytes = 0;
-  for (const [key, path_] of Object.entries(choice.picked) as [K, string][]) {
-    const file = byPath.get(path_)!;
+  for (const [key, repoPath] of Object.entries(choice.picked) as [K, string][]) {
+    const file = byPath.get(repoPath)!;
     const url = resolveUrl(env.endpoint, ref.repo, listing.commit, file.path);
     const { sha256, transferred } = await downloadBlob(env, layout, url, file, { policy: options.retry, onProgress: options.onProgress });
     if (transferred) transferredBytes += file.lfs?.size ?? file.size;
