@@ -59,7 +59,7 @@ describe('aaclip pull', () => {
     const result = await aaclip('pull', 'aaclip-test/tiny-clip');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^aaclip-test\/tiny-clip: ready \(\d+ bytes downloaded\)/);
+    expect(result.stdout).toMatch(/^aaclip-test\/tiny-clip: ready \(\d+\.\d+ MB downloaded\)/);
     expect(result.stdout).toContain(`weights   aaclip-test/tiny-clip@main (commit ${TINY_COMMIT.slice(0, 12)}) open_clip_model.safetensors  sha256 `);
     const snapshot = path.join(work, 'hub-cache', 'models--aaclip-test--tiny-clip', 'snapshots', TINY_COMMIT);
     expect((await readdir(snapshot)).sort()).toEqual(['aaclip_adapters.safetensors', 'bpe_simple_vocab_16e6.txt.gz', 'open_clip_config.json', 'open_clip_model.safetensors']);

@@ -3,6 +3,7 @@ import { AaclipError } from '@aaclip/core';
 import { hubEnvironment, MODEL_PRESETS, type HubFileProvenance } from '@aaclip/hub';
 import type { Command } from './command.js';
 import { isHubModelReference, pullHubModel } from '../options/hubModel.js';
+import { formatBytes } from '../output/formatBytes.js';
 
 const presetLines = MODEL_PRESETS.map((p) => `  ${p.name.padEnd(14)} ${p.description}\n  ${''.padEnd(14)} weights + config: ${p.model.repo}; tokenizer: ${p.tokenizer.repo}`).join('\n');
 
@@ -68,7 +69,7 @@ export const pullCommand: Command = {
       console.log(JSON.stringify({ reference, cacheDir: hubEnvironment(process.env, hub).cacheDir, files: model.files, provenance: model.provenance, transferredBytes: model.transferredBytes }, null, 2));
       return 0;
     }
-    const how = model.fromCache ? 'from the cache, without asking the hub' : model.transferredBytes > 0 ? `${model.transferredBytes} bytes downloaded` : 'already cached; nothing downloaded';
+    const how = model.fromCache ? 'from the cache, without asking the hub' : model.transferredBytes > 0 ? `${formatBytes(model.transferredBytes)} downloaded` : 'already cached; nothing downloaded';
     console.log(`${reference}: ready (${how})`);
     for (const [role, p] of Object.entries(model.provenance)) if (p) console.log(provenanceLine(role, p));
     console.log(`Files:\n  config    ${model.files.modelConfig}\n  weights   ${model.files.weights}\n  vocab     ${model.files.vocab}${model.files.adapters.map((a) => `\n  adapters  ${a}`).join('')}`);

@@ -1,16 +1,5 @@
 import type { TransferEvent, TransferListener } from '@aaclip/hub';
-
-/** "812 B", "15.8 MB", "1.71 GB" (decimal units, as download tools show them). */
-function bytesText(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)} ${units[unit]}`;
-}
+import { formatBytes } from './formatBytes.js';
 
 /** How often the line is redrawn at most. */
 const REDRAW_MS = 100;
@@ -38,7 +27,7 @@ export function createTransferProgress(stream: NodeJS.WriteStream): TransferList
     const rate = seconds > 0 ? (done - resumedFrom) / seconds : 0;
     const width = 24;
     const filled = total > 0 ? Math.min(width, Math.round((done / total) * width)) : width;
-    const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${bytesText(done)} / ${bytesText(total)}  ${bytesText(Math.round(rate))}/s  ${file}`;
+    const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatBytes(done)} / ${formatBytes(total)}  ${formatBytes(Math.round(rate))}/s  ${file}`;
     const columns = Math.max(20, (stream.columns ?? 80) - 1);
     stream.write(`\r\x1b[2K${line.length > columns ? line.slice(0, columns - 1) + '…' : line}`);
     shown = true;
@@ -56,7 +45,7 @@ export function createTransferProgress(stream: NodeJS.WriteStream): TransferList
       case 'done': {
         const seconds = (Date.now() - started) / 1000;
         clear();
-        stream.write(`${event.file}: ${bytesText(event.total)} in ${seconds.toFixed(1)} s\n`);
+        stream.write(`${event.file}: ${formatBytes(event.total)} in ${seconds.toFixed(1)} s\n`);
         break;
       }
       case 'cached':
