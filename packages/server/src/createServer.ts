@@ -49,6 +49,7 @@ export function createServer(detector: AnomalyDetector | Promise<AnomalyDetector
   const queue = new BoundedQueue(settings.concurrency, settings.maxQueue);
   const metrics = createMetrics(queue);
   let closing = false;
+  const classNames = new Set<string>();
   let model: ModelState = { status: 'loading' };
   Promise.resolve(detector).then(
     (loaded) => {
@@ -129,10 +130,15 @@ export function createServer(detector: AnomalyDetector | Promise<AnomalyDetector
         throw new HttpError(503, 'not_ready', why, model.status === 'loading' ? { 'retry-after': '5' } : {});
       }
       const { detector: loaded } = model;
+      const className = query.data.class_name;
+      if (!classNames.has(className) && classNames.size >= settings.maxClassNames) {
+        throw new HttpError(422, 'too_many_class_names', `this server has served its limit of ${settings.maxClassNames} distinct class names; use one of those`);
+      }
       const { uploads, multipart: isMultipart } = await readUploads(request, settings.bodyLimit);
       const results = await withDeadline(reply, settings.deadlineMs, (signal) =>
-        queue.run(() => scoreUploads(loaded, uploads, { className: query.data.class_name, map: query.data.map, maxPixels: settings.maxPixels }), signal),
+        queue.run(() => scoreUploads(loaded, uploads, { className, map: query.data.map, maxPixels: settings.maxPixels }), signal),
       );
+      classNames.add(className);
       metrics.imagesScored.inc(results.length);
       return isMultipart ? results.map((r, i): DetectResult => ({ image: uploads[i]!.name, ...r })) : results[0]!;
     });

@@ -16,6 +16,12 @@ export const serverOptionsSchema = z
     maxFiles: z.number().int().min(1).max(1024).default(16),
     /** Milliseconds from a request's arrival to its answer: receiving it, waiting and scoring → 503 past it. */
     deadlineMs: z.number().int().min(1).max(3_600_000).default(30_000),
+    /**
+     * Distinct class names served: each one's text anchors are computed once and kept by the
+     * detector, so a client sending ever new names would grow memory without end; past this
+     * many, a new name is refused (422) while known ones go on.
+     */
+    maxClassNames: z.number().int().min(1).max(1_000_000).default(256),
     /** Bearer token every route but /v1/health, /v1/ready and /openapi.json requires; omitted → no auth. */
     token: z.string().min(1).optional(),
     /**

@@ -66,6 +66,13 @@ describe('bad requests to POST /v1/detect', () => {
     { what: 'an unknown map format', send: () => postImage(server.url, imageBytes(2), '?map=jpeg', auth), status: 400, code: 'bad_request', message: /^query map: / },
     { what: 'an unknown query field', send: () => postImage(server.url, imageBytes(2), '?colour=red', auth), status: 400, code: 'bad_request' },
     { what: 'an empty class name', send: () => postImage(server.url, imageBytes(2), '?class_name=%20', auth), status: 400, code: 'bad_request', message: /^query class_name: / },
+    {
+      what: 'a class name past CLIP\'s 77-token context',
+      send: () => postImage(server.url, imageBytes(2), `?class_name=${encodeURIComponent(Array.from({ length: 45 }, (_, i) => `w${i}`).join(' '))}`, auth),
+      status: 400,
+      code: 'bad_request',
+      message: /tokens with the start\/end markers, more than the context length 77/,
+    },
     { what: 'an unknown route', send: () => fetch(`${server.url}/v2/detect`, { method: 'POST', headers: auth }), status: 404, code: 'not_found', message: /^no route POST \/v2\/detect$/ },
     { what: 'GET on the detect route', send: () => fetch(`${server.url}/v1/detect`, { headers: auth }), status: 404, code: 'not_found' },
     {

@@ -152,6 +152,17 @@ describe('results', () => {
     }
   });
 
+  it('serves at most maxClassNames distinct class names, the known ones after that too', async () => {
+    const server = await startServer(detector, { maxClassNames: 2 });
+    try {
+      for (const name of ['bottle', 'cable']) expect((await postImage(server.url, imageBytes(2), `?class_name=${name}`)).status).toBe(200);
+      expect(await errorOf(await postImage(server.url, imageBytes(2), '?class_name=screw'))).toMatchObject({ status: 422, code: 'too_many_class_names' });
+      expect((await postImage(server.url, imageBytes(2), '?class_name=bottle')).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('counts requests by route and status, latency, and images scored in /metrics', async () => {
     const server = await startServer(detector);
     try {

@@ -37,6 +37,7 @@ flight, exit 0.
   --max-body-mib <n>        largest request body in MiB (default ${DEFAULTS.bodyLimit / 1024 / 1024}) → 413
   --max-files <n>           most files in one multipart request (default ${DEFAULTS.maxFiles}) → 413
   --deadline-ms <n>         time from a request's arrival to its answer (default ${DEFAULTS.deadlineMs}) → 503 past it
+  --max-class-names <n>     distinct class names served (default ${DEFAULTS.maxClassNames}; each keeps its text anchors) → 422 past it
   --cors <origin>           let browser pages from this origin call the service (repeatable; "*" for any)
 
 ${MODEL_OPTIONS_HELP}
@@ -61,13 +62,14 @@ function serverOptions(values: Record<string, string | boolean | string[] | unde
     bodyLimit: maxBodyMib === undefined ? undefined : maxBodyMib * 1024 * 1024,
     maxFiles: number('max-files'),
     deadlineMs: number('deadline-ms'),
+    maxClassNames: number('max-class-names'),
     token: token === '' ? undefined : token,
     cors: cors === undefined ? undefined : cors.includes('*') ? true : cors,
   };
   const parsed = serverOptionsSchema.safeParse(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const flags: Record<string, string> = { maxQueue: '--max-queue', concurrency: '--concurrency', maxPixels: '--max-pixels', bodyLimit: '--max-body-mib', maxFiles: '--max-files', deadlineMs: '--deadline-ms', token: '--token', cors: '--cors' };
+    const flags: Record<string, string> = { maxQueue: '--max-queue', concurrency: '--concurrency', maxPixels: '--max-pixels', bodyLimit: '--max-body-mib', maxFiles: '--max-files', deadlineMs: '--deadline-ms', maxClassNames: '--max-class-names', token: '--token', cors: '--cors' };
     throw new AaclipError(issue.message, flags[String(issue.path[0])] ?? 'options');
   }
   return parsed.data;
@@ -102,6 +104,7 @@ export const serveCommand: Command = {
         'max-body-mib': { type: 'string' },
         'max-files': { type: 'string' },
         'deadline-ms': { type: 'string' },
+        'max-class-names': { type: 'string' },
         cors: { type: 'string', multiple: true },
       },
     });

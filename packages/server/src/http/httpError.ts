@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'invalid_multipart'
   | 'too_many_pixels'
   | 'too_many_files'
+  | 'too_many_class_names'
+  | 'too_large'
   | 'body_too_large'
   | 'unsupported_media_type'
   | 'unsupported'
@@ -54,7 +56,7 @@ const AACLIP_CODE_NAMES: Readonly<Record<string, ErrorCode>> = {
   'bad-input': 'bad_request',
   unsupported: 'unsupported',
   'not-found': 'not_found',
-  'too-large': 'too_many_pixels',
+  'too-large': 'too_large',
   unavailable: 'not_ready',
   internal: 'internal',
 };
