@@ -142,6 +142,7 @@ function sampleTree(rootPid) {
 
 // ---- one case ----
 
+const firstAndLast = (lines, n) => (lines.length <= 2 * n ? lines : [...lines.slice(0, n), `… ${lines.length - 2 * n} more …`, ...lines.slice(-n)]);
 const mib = (bytes) => (bytes == null ? null : Math.round(bytes / 1024 / 1024));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -250,9 +251,15 @@ async function runCase(spec, server, chromium) {
     setupStages: handle?.stages ?? {},
     anchorsSeconds: handle?.anchorsSeconds ?? null,
     imageScore: handle?.imageScore ?? null,
-    pageMemoryMiB: (handle?.memory ?? []).map((m) => ({ at: m.at, userAgentSpecific: mib(m.userAgentBytes), jsHeap: mib(m.jsHeapBytes) })),
+    pageMemoryMiB: (handle?.memory ?? []).map((m) => ({
+      at: m.at,
+      userAgentSpecific: mib(m.userAgentBytes),
+      byType: Object.fromEntries(Object.entries(m.userAgentByType ?? {}).map(([type, bytes]) => [type, mib(bytes)])),
+      jsHeap: mib(m.jsHeapBytes),
+    })),
     peakMiB: { rendererRss: mib(peak.rendererRss), gpuProcessRss: mib(peak.gpuRss), chromiumPss: mib(peak.treePss), chromiumRssSum: mib(peak.treeRss) },
-    console: consoleLines.filter((line) => !line.startsWith('debug')).slice(-8),
+    // The page's first and last console lines (the first error usually says why later ones happen).
+    console: firstAndLast(consoleLines.filter((line) => !line.startsWith('debug')), 4),
   };
 }
 

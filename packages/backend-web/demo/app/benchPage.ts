@@ -2,9 +2,9 @@
 // starts a detector on the web backend, computes one class's anchors, then times a warm-up pass
 // and `images` passes over a synthetic photo. Query:
 //   ?model=<folder URL>&config=<name>&weights=<name>&adapters=<name, optional>&vocab=<URL>
-//   &device=wasm|webgpu&threads=<n>&size=518&images=2&precision=fp32|fp16
+//   &device=wasm|webgpu&threads=<n>&size=518&images=2&precision=fp32|fp16|int8
 // Timings and memory go to `window.aaclipBench` (and the page's text) as they are measured.
-import { AnomalyDetector, type DetectorOptions } from '@aaclip/core';
+import { AnomalyDetector, PRECISIONS, type DetectorOptions, type Precision } from '@aaclip/core';
 import { configureWebRuntime, detectorModelFromBytes, fetchWithProgress, webRuntimeInfo, type WebRuntimeInfo } from '@aaclip/backend-web';
 import { byId } from './dom.js';
 
@@ -12,6 +12,8 @@ interface MemorySample {
   readonly at: string;
   /** performance.measureUserAgentSpecificMemory() bytes (cross-origin-isolated pages only). */
   readonly userAgentBytes: number | null;
+  /** Its breakdown by memory type (e.g. "JavaScript", "Shared": the wasm memory of a threaded build). */
+  readonly userAgentByType: Record<string, number>;
   /** The JavaScript heap (performance.memory, Chromium). */
   readonly jsHeapBytes: number | null;
 }
@@ -55,21 +57,33 @@ function show(): void {
   output.textContent = JSON.stringify(handle, null, 2);
 }
 
-type MeasureMemory = () => Promise<{ bytes: number }>;
+type MeasureMemory = () => Promise<{ bytes: number; breakdown: { bytes: number; types: string[] }[] }>;
 
 async function sampleMemory(at: string): Promise<void> {
   const measure = (performance as unknown as { measureUserAgentSpecificMemory?: MeasureMemory }).measureUserAgentSpecificMemory;
   let userAgentBytes: number | null = null;
+  const userAgentByType: Record<string, number> = {};
   if (typeof measure === 'function' && globalThis.crossOriginIsolated) {
     try {
-      userAgentBytes = (await measure.call(performance)).bytes;
+      const result = await measure.call(performance);
+      userAgentBytes = result.bytes;
+      for (const entry of result.breakdown) {
+        const type = entry.types.join('+') || 'other';
+        userAgentByType[type] = (userAgentByType[type] ?? 0) + entry.bytes;
+      }
     } catch {
       userAgentBytes = null;
     }
   }
   const heap = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory;
-  handle.memory.push({ at, userAgentBytes, jsHeapBytes: heap ? heap.usedJSHeapSize : null });
+  handle.memory.push({ at, userAgentBytes, userAgentByType, jsHeapBytes: heap ? heap.usedJSHeapSize : null });
   show();
+}
+
+function parsePrecision(text: string): Precision {
+  const found = PRECISIONS.find((p) => p === text);
+  if (!found) throw new Error(`?precision= takes ${PRECISIONS.join(', ')}, not "${text}"`);
+  return found;
 }
 
 function need(query: URLSearchParams, name: string): string {
@@ -117,8 +131,7 @@ async function main(): Promise<void> {
       handle.stages[stage] = since(started);
       show();
     },
-    // The precision build option, where this version of the pipeline has it.
-    ...(precision ? ({ precision } as object) : {}),
+    ...(precision ? { precision: parsePrecision(precision) } : {}),
   };
   const detector = await AnomalyDetector.create(model, options);
   model = null; // the detector keeps no weights; neither does the page from here on
