@@ -22,8 +22,9 @@ export async function connectRedis(url: string, what = 'redis url'): Promise<Red
   }
   const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
   // Errors while reconnecting are reported through the commands that wait on them; without a
-  // listener ioredis would print each one.
-  redis.on('error', () => {});
+  // listener ioredis would print each one. The last one explains a failed first connection.
+  let lastError: Error | undefined;
+  redis.on('error', (err: Error) => (lastError = err));
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -34,7 +35,7 @@ export async function connectRedis(url: string, what = 'redis url'): Promise<Red
     ]);
   } catch (err) {
     redis.disconnect();
-    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    const reason = (lastError?.message ?? (err instanceof Error ? err.message : String(err))).split('\n')[0];
     throw new AaclipError(`cannot reach the Redis server at ${redactedUrl(parsed)} (${reason})`, what);
   } finally {
     clearTimeout(timer);

@@ -29,7 +29,7 @@ export const collectCommand: Command = {
     if (positionals.length) throw new AaclipError(`unexpected argument "${positionals[0]}" (usage: aaclip collect --help)`);
     if (!values.out) throw new AaclipError('is required', '--out');
     const submission = await readSubmission(values.out);
-    const connection = await openQueue(values, { redis: submission.redis, queue: submission.queue });
+    const connection = await openQueue(values, 'collect', { redis: submission.redis, queue: submission.queue });
     try {
       return await collectSubmission(connection.queue, submission, values.out, 'collect');
     } finally {

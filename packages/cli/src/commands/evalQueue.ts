@@ -35,7 +35,7 @@ export async function queuedScoring(
   progress: Progress,
 ): Promise<QueuedScoring> {
   const retry = retryOptions(values);
-  const connection = await openQueue(values);
+  const connection = await openQueue(values, 'eval');
   const files = new WeakMap<RawImage, string>();
   const jobs = new Map<string, string>(); // `${promptName}\0${file}` → job id
   const jobKey = (promptName: string, file: string) => `${promptName}\u0000${file}`;

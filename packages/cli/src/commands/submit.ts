@@ -64,7 +64,7 @@ export const submitCommand: Command = {
     await checkOutFolder(outDir, images);
     for (const image of repeated) console.error(`aaclip submit: ${image} was given more than once; it is scored once`);
     const className = values['class-name'] ?? 'object';
-    const connection = await openQueue(values);
+    const connection = await openQueue(values, 'submit');
     try {
       const progress = createProgress(process.stderr);
       let report: Awaited<ReturnType<typeof submitImages>>;

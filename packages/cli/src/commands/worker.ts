@@ -3,7 +3,7 @@ import { AaclipError } from '@aaclip/core';
 import { checkQueueName, connectRedis, redactedUrl, startScoringWorker } from '@aaclip/queue';
 import type { Command } from './command.js';
 import { MODEL_OPTION_SPECS, MODEL_OPTIONS_HELP, parsePositiveInt, resolveModelOptions } from '../options/modelOptions.js';
-import { QUEUE_OPTION_SPECS, QUEUE_OPTIONS_HELP } from '../options/queueOptions.js';
+import { QUEUE_OPTION_SPECS, QUEUE_OPTIONS_HELP, reportOutages } from '../options/queueOptions.js';
 import { createProgress } from '../output/progress.js';
 import { startDetector } from '../options/startDetector.js';
 
@@ -58,6 +58,7 @@ export const workerCommand: Command = {
     const batchSize = choice.batchSize ?? 1;
     const concurrency = parsePositiveInt(values.concurrency, '--concurrency') ?? batchSize;
     const connection = await connectRedis(values.redis, '--redis');
+    const quiet = reportOutages(connection, 'worker');
     const progress = createProgress(process.stderr);
     let detector: Awaited<ReturnType<typeof startDetector>> | null = null;
     try {
@@ -93,6 +94,7 @@ export const workerCommand: Command = {
     } finally {
       progress.done();
       if (detector) await detector.dispose();
+      quiet();
       await connection.quit().catch(() => connection.disconnect());
     }
   },

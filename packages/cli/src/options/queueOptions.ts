@@ -1,5 +1,5 @@
 import { AaclipError } from '@aaclip/core';
-import { connectRedis, openScoringQueue, type RedisConnection, type ScoringQueue } from '@aaclip/queue';
+import { checkQueueName, connectRedis, openScoringQueue, type RedisConnection, type ScoringQueue } from '@aaclip/queue';
 import { parsePositiveInt } from './modelOptions.js';
 
 /** parseArgs option specs of the commands that use a queue (worker, submit, collect, eval --queue). */
@@ -37,26 +37,46 @@ export interface QueueConnection {
   close(): Promise<void>;
 }
 
+/**
+ * Says on stderr when the Redis connection drops and when it is back (the client reconnects by
+ * itself and commands wait meanwhile, so a run pauses rather than fails). Returns a function that
+ * silences it, for a deliberate close.
+ */
+export function reportOutages(redis: RedisConnection, command: string): () => void {
+  let down = false;
+  let closing = false;
+  redis.on('close', () => {
+    if (closing || down) return;
+    down = true;
+    console.error(`aaclip ${command}: lost the Redis connection; waiting for it to come back`);
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    console.error(`aaclip ${command}: Redis connection back`);
+  });
+  return () => {
+    closing = true;
+  };
+}
+
 /** Checks --redis and --queue (falling back to `defaults`) and opens the queue. */
-export async function openQueue(values: { redis?: string; queue?: string }, defaults: { redis?: string; queue?: string } = {}): Promise<QueueConnection> {
+export async function openQueue(values: { redis?: string; queue?: string }, command: string, defaults: { redis?: string; queue?: string } = {}): Promise<QueueConnection> {
   const url = values.redis ?? defaults.redis;
   const name = values.queue ?? defaults.queue;
   if (!url) throw new AaclipError('is required', '--redis');
   if (!name) throw new AaclipError('is required', '--queue');
+  checkQueueName(name, '--queue');
   const redis = await connectRedis(url, '--redis');
-  let queue: ScoringQueue;
-  try {
-    queue = openScoringQueue(redis, name, '--queue');
-  } catch (err) {
-    redis.disconnect();
-    throw err;
-  }
+  const queue = openScoringQueue(redis, name, '--queue');
+  const quiet = reportOutages(redis, command);
   return {
     redis,
     queue,
     url,
     name,
     async close() {
+      quiet();
       await queue.close();
       await redis.quit().catch(() => redis.disconnect());
     },
