@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { fileCrc32 } from './fileChecksum.js';
 
 const MANIFEST = 'manifest.json';
@@ -14,8 +15,16 @@ interface EntryManifest {
   readonly files: Record<string, { readonly size: number; readonly crc32: number }>;
 }
 
-/** Why an entry is not used (absent, or damaged and removed), or null when it is sound. */
-export type EntryCheck = { readonly ok: true; readonly dir: string } | { readonly ok: false; readonly reason: 'absent' | 'corrupt'; readonly detail?: string };
+/** Why an entry is not used: absent, or damaged (and removed). */
+export interface EntryMiss {
+  readonly ok: false;
+  readonly reason: 'absent' | 'corrupt';
+  readonly detail?: string;
+}
+/** A sound entry's folder, or why there is none. */
+export type EntryCheck = { readonly ok: true; readonly dir: string } | EntryMiss;
+/** An entry whose sizes match, with the checksum check still to await (see openUnverified). */
+export type UnverifiedEntry = { readonly ok: true; readonly dir: string; verify(): Promise<boolean> } | EntryMiss;
 
 /**
  * A folder of cache entries, one subfolder per key. An entry's files are written into a hidden
@@ -34,6 +43,18 @@ export class CacheEntries {
 
   /** The entry's folder when it exists and every file matches its manifest. */
   async open(key: string): Promise<EntryCheck> {
+    const found = await this.openUnverified(key);
+    if (!found.ok) return found;
+    return (await found.verify()) ? { ok: true, dir: found.dir } : { ok: false, reason: 'corrupt', detail: 'a file does not match its checksum' };
+  }
+
+  /**
+   * The entry's folder when it exists and every file has its manifest's size, with `verify()`,
+   * which checks the CRC-32s on a worker thread (so that a caller can load the files meanwhile)
+   * and removes the entry when one differs. Nothing read from the entry may be used before
+   * `verify()` resolved true.
+   */
+  async openUnverified(key: string): Promise<UnverifiedEntry> {
     const dir = this.dirOf(key);
     let manifest: EntryManifest;
     try {
@@ -45,17 +66,24 @@ export class CacheEntries {
     if (manifest?.format !== FORMAT || manifest.key !== key || typeof manifest.files !== 'object' || manifest.files === null) {
       return this.discard(dir, 'its manifest is not an entry of this key');
     }
+    const files: { file: string; crc32: number }[] = [];
     for (const [name, expected] of Object.entries(manifest.files)) {
       const file = path.join(dir, path.basename(name));
       const st = await stat(file).catch(() => null);
       if (!st?.isFile()) return this.discard(dir, `${name} is missing`);
       if (st.size !== expected.size) return this.discard(dir, `${name} has ${st.size} bytes, the manifest says ${expected.size}`);
-      if ((await fileCrc32(file)) !== expected.crc32) return this.discard(dir, `${name} does not match its checksum`);
+      files.push({ file, crc32: expected.crc32 });
     }
-    return { ok: true, dir };
+    const verify = async (): Promise<boolean> => {
+      const sums = await crc32OnWorker(files.map((f) => f.file)).catch(() => null);
+      if (sums && sums.every((crc, i) => crc === files[i]!.crc32)) return true;
+      await this.discard(dir, 'a file does not match its checksum');
+      return false;
+    };
+    return { ok: true, dir, verify };
   }
 
-  private async discard(dir: string, detail: string): Promise<EntryCheck> {
+  private async discard(dir: string, detail: string): Promise<EntryMiss> {
     await rm(dir, { recursive: true, force: true });
     return { ok: false, reason: 'corrupt', detail };
   }
@@ -100,4 +128,37 @@ export class CacheEntries {
 
 async function exists(file: string): Promise<boolean> {
   return stat(file).then(() => true, () => false);
+}
+
+// CRC-32 of files on a worker thread (plain CommonJS, so it runs from sources and builds alike).
+const CRC_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const zlib = require('node:zlib');
+const buffer = Buffer.allocUnsafe(8 * 1024 * 1024);
+const sums = workerData.map((file) => {
+  const fd = fs.openSync(file, 'r');
+  try {
+    let crc = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buffer, 0, buffer.length, null);
+      if (n === 0) return crc;
+      crc = zlib.crc32(buffer.subarray(0, n), crc);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+});
+parentPort.postMessage(sums);
+`;
+
+function crc32OnWorker(files: readonly string[]): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(CRC_WORKER, { eval: true, workerData: files });
+    worker.once('message', (sums: number[]) => resolve(sums));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`checksum worker exited with ${code}`));
+    });
+  });
 }

@@ -166,16 +166,19 @@ export async function startCachedDetector(options: CachedDetectorOptions): Promi
     const key = keyOf(parts);
     const file = `${which}.onnx`;
     progress(`checking cached ${which} model`);
-    const found = await graphs.open(key);
-    let source: 'built' | 'rebuilt' = found.ok ? 'built' : found.reason === 'corrupt' ? 'rebuilt' : 'built';
+    const found = await graphs.openUnverified(key);
+    let source: 'built' | 'rebuilt' = !found.ok && found.reason === 'corrupt' ? 'rebuilt' : 'built';
     if (found.ok) {
       progress(`loading cached ${which} model`);
-      try {
-        return { session: await backend.createSessionFromFile(path.join(found.dir, file), { ...session, graphOptimization: 'disabled' }), source: 'hit' };
-      } catch {
-        await graphs.remove(key); // the runtime refused it: rebuild
-        source = 'rebuilt';
-      }
+      // The checksums are computed on a worker while the runtime loads the graph; the session is
+      // used only if they match (sizes were checked before loading).
+      const verified = found.verify();
+      const loaded = await backend.createSessionFromFile(path.join(found.dir, file), { ...session, graphOptimization: 'disabled' }).catch(() => null);
+      const sound = await verified;
+      if (loaded && sound) return { session: loaded, source: 'hit' };
+      await loaded?.dispose();
+      if (sound) await graphs.remove(key); // the runtime refused it
+      source = 'rebuilt';
     }
     const model = await take();
     progress(`loading ${which} model (optimised graph cached)`);
