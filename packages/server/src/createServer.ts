@@ -40,7 +40,7 @@ export function createServer(detector: AnomalyDetector | Promise<AnomalyDetector
   const app = Fastify({
     logger,
     bodyLimit: settings.bodyLimit,
-    // Receiving a request counts against its deadline too: a slow upload is cut off (408).
+    // Node's own limit on receiving a request (answered 408 by answerClientError when it applies).
     requestTimeout: settings.deadlineMs,
     // Requests arriving on open connections while closing get the service's own 503 (below).
     return503OnClosing: false,
