@@ -14,18 +14,18 @@ import { SUBMISSION_FILE, writeSubmission } from '../queue/submission.js';
 const USAGE = `Usage: aaclip submit --redis <url> --queue <name> [--class-name <text>] --out <dir> <image|folder|pattern...>
 
 Queues the images for \`aaclip worker\` processes to score, waits for them with a progress bar, and
-writes what \`aaclip detect\` writes (but the heatmaps):
+writes what \`aaclip detect\` writes, all but the heatmaps:
   <out>/scores.json        [{"image", "image_score", "pixel_max"}, ...] for the images that were scored
   <out>/maps.safetensors   one F32 [S,S] anomaly map per image, keyed by the path as given
-  <out>/${SUBMISSION_FILE}     the queue, the class name and each image's job (what \`aaclip collect\` reads)
-Inputs are as for detect: image files, folders (their ${IMAGE_EXTENSIONS.join(' ')} files at any depth) and
-quoted patterns. Each image is one job, its id the SHA-256 of the class name and the file's bytes:
-submitting an image again (under any name) adds nothing while its job is in the queue and reads
-the one result; an image whose job failed is tried again. The image file travels inside Redis
-(at most 64 MiB), so workers need no access to it; results stay in Redis (a map is S·S·4 bytes)
-until the queue is cleaned. A failing image is tried --attempts times with backoff, then listed
-on stderr with its error (exit code 1), the others are still written. Ctrl-C stops waiting only;
-the jobs go on, and \`aaclip collect --out <dir>\` gathers them.
+  <out>/${SUBMISSION_FILE}    the queue, the class name and each image's job (what \`aaclip collect\` reads)
+Inputs are as for detect: image files, folders (their ${IMAGE_EXTENSIONS.join(' ')}
+files at any depth) and quoted patterns. Each image is one job, its id the SHA-256 of the class
+name and the file's bytes: submitting an image again (under any name) adds nothing while its job
+is in the queue and reads the one result; an image whose job failed is tried again. The image file
+travels inside Redis (at most 64 MiB), so workers need no access to it; results stay in Redis (a
+map is S·S·4 bytes) until the queue is cleaned. A failing image is tried --attempts times with
+backoff, then listed on stderr with its error (exit code 1); the others are still written. Ctrl-C
+stops waiting only: the jobs go on, and \`aaclip collect --out <dir>\` gathers them.
 
   --class-name <text>       the object named in the prompts (default "object")
   --out <dir>               output folder (created if missing; must not hold the images)
