@@ -10,7 +10,7 @@ import { AaclipError } from '../errors/aaclipError.js';
 import { ClipModelConfig, parseModelConfig, type ParsedModelConfig } from '../config/modelConfig.js';
 import type { TensorMap } from '../tensor/tensor.js';
 import { shapeToString } from '../tensor/tensor.js';
-import { stripCommonPrefix, validateClipWeights } from './clipWeights.js';
+import { acceptedClipWeightShapes, stripCommonPrefix } from './clipWeights.js';
 
 /** OpenAI's attention heads are 64 channels wide in every CLIP model. */
 export const OPENAI_HEAD_WIDTH = 64;
@@ -104,7 +104,15 @@ export function inferClipConfig(weights: TensorMap, source: string, options: Inf
   } satisfies Record<string, unknown>;
   const json = { model_cfg: modelCfg, preprocess_cfg: { mean: OPENAI_MEAN, std: OPENAI_STD, size: patch * grid } };
   const parsed = parseModelConfig(json, `${source} (inferred config)`);
-  // Every tensor the towers read must fit what was inferred (e.g. an MLP ratio that varies by block).
-  validateClipWeights(ClipModelConfig.parse(modelCfg), tensors, source);
+  // Every tensor the towers read must have the shape the inferred config gives (e.g. an MLP ratio
+  // that varies by block does not). Shapes only: the values are checked when a model is built, and
+  // widening a ViT-L's fp16 weights here would cost gigabytes.
+  for (const [key, expected] of acceptedClipWeightShapes(ClipModelConfig.parse(modelCfg), tensors, source)) {
+    const t = tensors.get(key);
+    if (!t) throw new AaclipError(`cannot infer the model config: no "${key}", which the inferred config needs`, source);
+    if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
+      throw new AaclipError(`cannot infer the model config: ${key} has shape ${shapeToString(t.shape)}, the inferred config needs ${shapeToString(expected)}`, source);
+    }
+  }
   return { json, parsed };
 }

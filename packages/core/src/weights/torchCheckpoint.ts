@@ -309,11 +309,12 @@ export async function readTorchArchive(bytes: Uint8Array, source: string): Promi
       // was checked against its own reference's length, so every view fits in this one.
       const length = Math.floor(storageNeeds.get(key)! / DTYPE_ITEM_SIZE[dtype]);
       const byteLength = length * DTYPE_ITEM_SIZE[dtype];
-      // An inflated storage is fresh memory nobody else holds: view it when aligned. A stored one lies
-      // in the caller's file bytes and is copied, as before.
-      const own = zip.entries.get(`${prefix}data/${key}`)!.method !== 0;
+      // Viewed when aligned, as safetensors tensors are: an inflated storage is fresh memory, a stored
+      // one lies in the caller's file bytes (torch aligns each entry's data to 64 bytes), which it
+      // must then leave unchanged while the tensors are in use. A ViT-L checkpoint is thus held
+      // once, not twice; an unaligned storage is copied.
       data =
-        own && raw.byteOffset % DTYPE_ITEM_SIZE[dtype] === 0
+        raw.byteOffset % DTYPE_ITEM_SIZE[dtype] === 0
           ? typedArrayView(dtype, raw.buffer, raw.byteOffset, length)
           : tensorDataFromBytes(dtype, raw, 0, byteLength);
       storages.set(cacheKey, data);

@@ -151,5 +151,10 @@ describe('inferClipConfig', () => {
     const gap = clipStateDict({ width: 64, layers: 3, patch: 8, grid: 2 }, { width: 64, layers: 1, context: 8, vocab: 10 }, 32);
     gap.delete('visual.transformer.resblocks.1.attn.in_proj_weight');
     expect(thrown(() => inferClipConfig(gap, 'gap.bin'))).toBe('gap.bin: cannot infer the model config: block "visual.transformer.resblocks.1" is missing among 2 blocks');
+    const uneven = clipStateDict({ width: 64, layers: 2, patch: 8, grid: 2 }, { width: 64, layers: 2, context: 8, vocab: 10 }, 32);
+    uneven.set('transformer.resblocks.1.mlp.c_fc.weight', { dtype: 'F32', shape: [128, 64], data: new Float32Array(128 * 64) });
+    expect(thrown(() => inferClipConfig(uneven, 'uneven.bin'))).toBe(
+      'uneven.bin: cannot infer the model config: transformer.resblocks.1.mlp.c_fc.weight has shape [128, 64], the inferred config needs [256, 64]',
+    );
   });
 });
