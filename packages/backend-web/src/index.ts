@@ -15,5 +15,6 @@ export { requestWebGpuAdapter, type WebGpuAdapterDescription } from './webgpuAda
 export { readImageHeader, IMAGE_HEADER_BYTES, type ImageFormat, type ImageHeader } from './image/imageDimensions.js';
 export { decodeImageBlob, MAX_BROWSER_IMAGE_PIXELS, type DecodeImageOptions } from './image/decodeImageBlob.js';
 export { readBlobWithProgress, fetchWithProgress, type ByteProgress } from './files/readWithProgress.js';
+export { fetchBundle, type BundleProgress } from './files/fetchBundle.js';
 // Model files held in memory → a DetectorModel (core's, re-exported for browser users of this package).
 export { detectorModelFromBytes, readWeightsBytes, type ModelFileBytes, type NamedBytes } from '@aaclip/core';

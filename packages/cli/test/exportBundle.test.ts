@@ -109,11 +109,25 @@ describe('aaclip export of the fixture model', () => {
     expect(await readdir(out)).not.toContain('notes.txt');
   });
 
-  it('refuses precisions this version cannot build, naming the flag, and writes nothing', async () => {
-    const out = path.join(work, 'fp16');
-    const result = await aaclip('export', ...FILE_FLAGS, '--image-size', '48', '--precision', 'fp16', '--out', out);
+  it('exports int8 graphs whose maps are those of detect --precision int8 from the weights', async () => {
+    const out = path.join(work, 'int8');
+    const result = await aaclip('export', ...FILE_FLAGS, '--image-size', '48', '--precision', 'int8', '--class-names', 'dark bottle', ...CPU, '--out', out);
+    expect(result.code).toBe(0);
+    const int8 = parseBundleManifest(new Uint8Array(await readFile(path.join(out, 'aaclip-bundle.json'))), 'manifest');
+    expect(int8.precision).toBe('int8');
+    const fromBundle = await detectMaps('int8-bundle', '--model', out, '--class-name', 'dark bottle', ...CPU);
+    // The same graphs: a bundle has no fusions, so neither may the build (int8 amplifies their rounding).
+    const built = await detectMaps('int8-weights', ...FILE_FLAGS, '--image-size', '48', '--precision', 'int8', '--no-rewrites', '--class-name', 'dark bottle', ...CPU);
+    expectSameMaps(fromBundle, built);
+    // Quantised: not the fp32 maps.
+    expect(maxAbsError(fromBundle.get(IMAGES[0]!)!.data as Float32Array, fromWeights.get('dark bottle')!.get(IMAGES[0]!)!.data as Float32Array)).toBeGreaterThan(0);
+  });
+
+  it('refuses an unknown precision, naming the flag, and writes nothing', async () => {
+    const out = path.join(work, 'fp8');
+    const result = await aaclip('export', ...FILE_FLAGS, '--image-size', '48', '--precision', 'fp8', '--out', out);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^aaclip export: precision: "fp16"/);
+    expect(result.stderr).toMatch(/^aaclip export: --precision: expected fp32, fp16, int8, got "fp8"/);
     await expect(readdir(out)).rejects.toThrow();
   });
 });

@@ -1,10 +1,10 @@
 // The demo page: pick a model (files or URLs), an image, a class name and a domain; see the
 // anomaly heatmap and the image score. Everything runs in this tab (WebGPU, or wasm).
 import type { AnomalyDetector, Detection, Domain, RawImage } from '@aaclip/core';
-import { configureWebRuntime, decodeImageBlob, detectorModelFromBytes, requestWebGpuAdapter, webRuntimeInfo, type WebRuntimeInfo } from '@aaclip/backend-web';
+import { configureWebRuntime, decodeImageBlob, detectorModelFromBytes, fetchBundle, requestWebGpuAdapter, webRuntimeInfo, type WebRuntimeInfo } from '@aaclip/backend-web';
 import { byId, formatBytes } from './dom.js';
 import { drawView, heatmapCanvas } from './heatmapOverlay.js';
-import { readModelSource, startDetector, type DeviceChoice, type ModelSource } from './modelLoading.js';
+import { readModelSource, startBundleDetector, startDetector, type DeviceChoice, type ModelSource } from './modelLoading.js';
 
 type PageState = 'starting' | 'idle' | 'loading' | 'ready' | 'running';
 
@@ -27,6 +27,9 @@ const el = {
   tabUrls: byId('tab-urls', HTMLButtonElement),
   fromFiles: byId('from-files', HTMLDivElement),
   fromUrls: byId('from-urls', HTMLDivElement),
+  tabBundle: byId('tab-bundle', HTMLButtonElement),
+  fromBundle: byId('from-bundle', HTMLDivElement),
+  bundleUrl: byId('bundle-url', HTMLInputElement),
   weightsFile: byId('weights-file', HTMLInputElement),
   configFile: byId('config-file', HTMLInputElement),
   vocabFile: byId('vocab-file', HTMLInputElement),
@@ -113,14 +116,22 @@ function hideProgress(label: string): void {
   el.loadStatus.textContent = label;
 }
 
-function selectTab(urls: boolean): void {
-  el.tabFiles.setAttribute('aria-selected', String(!urls));
-  el.tabUrls.setAttribute('aria-selected', String(urls));
-  el.fromFiles.hidden = urls;
-  el.fromUrls.hidden = !urls;
+type SourceTab = 'files' | 'urls' | 'bundle';
+
+function selectTab(tab: SourceTab): void {
+  const tabs = [['files', el.tabFiles, el.fromFiles], ['urls', el.tabUrls, el.fromUrls], ['bundle', el.tabBundle, el.fromBundle]] as const;
+  for (const [name, button, panel] of tabs) {
+    button.setAttribute('aria-selected', String(name === tab));
+    panel.hidden = name !== tab;
+  }
 }
 
 function modelSource(): ModelSource {
+  if (el.tabBundle.getAttribute('aria-selected') === 'true') {
+    const value = el.bundleUrl.value.trim();
+    if (!value) throw new Error('Give the bundle folder URL.');
+    return { kind: 'bundle', url: new URL(value, document.baseURI).href };
+  }
   const urls = el.tabUrls.getAttribute('aria-selected') === 'true';
   if (urls) {
     const need = (input: HTMLInputElement, what: string): string => {
@@ -163,23 +174,30 @@ function currentSettings(): { imageSize: number; domain: Domain } {
  * the source again (picked files from disk, URLs from the network).
  */
 async function startFromSource(source: ModelSource): Promise<AnomalyDetector> {
-  const settings = currentSettings();
+  let settings = currentSettings();
   const choice = el.deviceChoice.value as DeviceChoice;
   const started = performance.now();
-  const bytes = await readModelSource(source, (label, loaded, total) =>
-    showProgress(`${label}: ${formatBytes(loaded)}${total ? ` of ${formatBytes(total)}` : ''}`, total ? loaded / total : undefined),
-  );
-  showProgress('reading tensors…', undefined);
-  const model = await detectorModelFromBytes(bytes);
-  if (detector) await detector.dispose();
-  detector = null;
-  const next = await startDetector(
-    model,
-    settings,
-    choice,
-    (stage) => showProgress(`${stage}…`, undefined),
-    (reason) => showProgress(`WebGPU could not hold the model (${reason}); using wasm…`, undefined),
-  );
+  const onBytes = (label: string, loaded: number, total: number | undefined): void =>
+    showProgress(`${label}: ${formatBytes(loaded)}${total ? ` of ${formatBytes(total)}` : ''}`, total ? loaded / total : undefined);
+  const onStage = (stage: string): void => showProgress(`${stage}…`, undefined);
+  const onFallback = (reason: string): void => showProgress(`WebGPU could not hold the model (${reason}); using wasm…`, undefined);
+  let next: AnomalyDetector;
+  if (source.kind === 'bundle') {
+    // A bundle's graphs are built for one image size: the page takes it from the manifest.
+    const bundle = await fetchBundle(source.url, (file, loaded, total) => onBytes(`reading bundle (${file})`, loaded, total));
+    el.imageSize.value = String(bundle.manifest.imageSize);
+    settings = currentSettings();
+    if (detector) await detector.dispose();
+    detector = null;
+    next = await startBundleDetector(bundle, settings.domain, choice, onStage, onFallback);
+  } else {
+    const bytes = await readModelSource(source, onBytes);
+    showProgress('reading tensors…', undefined);
+    const model = await detectorModelFromBytes(bytes);
+    if (detector) await detector.dispose();
+    detector = null;
+    next = await startDetector(model, settings, choice, onStage, onFallback);
+  }
   detector = next;
   detectorKey = JSON.stringify([settings, choice]);
   handle.device = next.device;
@@ -291,8 +309,9 @@ async function showDeviceSupport(): Promise<void> {
   }
 }
 
-el.tabFiles.addEventListener('click', () => selectTab(false));
-el.tabUrls.addEventListener('click', () => selectTab(true));
+el.tabFiles.addEventListener('click', () => selectTab('files'));
+el.tabUrls.addEventListener('click', () => selectTab('urls'));
+el.tabBundle.addEventListener('click', () => selectTab('bundle'));
 el.loadModel.addEventListener('click', () => void loadModel());
 el.detect.addEventListener('click', () => void detect());
 el.imageFile.addEventListener('change', () => {

@@ -1,11 +1,14 @@
 // Gathers the model files (picked files or URLs) with progress and starts a detector on the web
 // backend, falling back from WebGPU to wasm when the GPU cannot hold the model.
-import { AaclipError, AnomalyDetector, resolveBackend, type AaclipSettingsInput, type DetectorModel, type DetectorSetupStage } from '@aaclip/core';
+import { AaclipError, AnomalyDetector, detectorFromBundle, resolveBackend, type AaclipSettingsInput, type DetectorModel, type DetectorSetupStage, type Domain, type OpenedBundle } from '@aaclip/core';
 import { fetchWithProgress, readBlobWithProgress, type ModelFileBytes, type NamedBytes } from '@aaclip/backend-web';
 
 export type ModelSource =
   | { readonly kind: 'files'; readonly config: File; readonly weights: File; readonly vocabulary: File; readonly adapters: readonly File[] }
-  | { readonly kind: 'urls'; readonly config: string; readonly weights: string; readonly vocabulary: string; readonly adapters: readonly string[] };
+  | { readonly kind: 'urls'; readonly config: string; readonly weights: string; readonly vocabulary: string; readonly adapters: readonly string[] }
+  | { readonly kind: 'bundle'; readonly url: string };
+
+type FileSource = Exclude<ModelSource, { kind: 'bundle' }>;
 
 /** Progress of the downloads/reads together: bytes so far, and the total once every size is known. */
 export type TransferProgress = (label: string, loaded: number, total: number | undefined) => void;
@@ -15,7 +18,7 @@ interface Item {
   readonly read: (onBytes: (loaded: number, total: number | undefined) => void) => Promise<NamedBytes>;
 }
 
-function items(source: ModelSource): { config: Item; weights: Item; vocabulary: Item; adapters: Item[] } {
+function items(source: FileSource): { config: Item; weights: Item; vocabulary: Item; adapters: Item[] } {
   if (source.kind === 'files') {
     const item = (role: string, file: File): Item => ({
       role,
@@ -41,7 +44,7 @@ function items(source: ModelSource): { config: Item; weights: Item; vocabulary: 
 }
 
 /** Reads every file of the model at once, reporting the combined progress. */
-export async function readModelSource(source: ModelSource, onProgress: TransferProgress): Promise<ModelFileBytes> {
+export async function readModelSource(source: FileSource, onProgress: TransferProgress): Promise<ModelFileBytes> {
   const parts = items(source);
   const all = [parts.config, parts.weights, parts.vocabulary, ...parts.adapters];
   const loaded = all.map(() => 0);
@@ -87,5 +90,27 @@ export async function startDetector(
     if (choice !== 'auto' || device !== 'webgpu' || (err instanceof AaclipError && err.source)) throw err;
     onFallback(err instanceof Error ? err.message : String(err));
     return AnomalyDetector.create(model, { ...options, device: 'wasm' });
+  }
+}
+
+/**
+ * Starts a detector on a bundle's graphs (fetched and checked by fetchBundle), with the same
+ * WebGPU-else-wasm choice and fallback as startDetector.
+ */
+export async function startBundleDetector(
+  bundle: OpenedBundle,
+  domain: Domain,
+  choice: DeviceChoice,
+  onStage: (stage: DetectorSetupStage) => void,
+  onFallback: (reason: string) => void,
+): Promise<AnomalyDetector> {
+  const { device } = await resolveBackend({ backend: 'web', ...(choice === 'auto' ? {} : { device: choice }) });
+  const options = { domain, backend: 'web', onProgress: onStage };
+  try {
+    return await detectorFromBundle(bundle, { ...options, device });
+  } catch (err) {
+    if (choice !== 'auto' || device !== 'webgpu' || (err instanceof AaclipError && err.source)) throw err;
+    onFallback(err instanceof Error ? err.message : String(err));
+    return detectorFromBundle(bundle, { ...options, device: 'wasm' });
   }
 }

@@ -8,7 +8,8 @@ export type ByteProgress = (loaded: number, total: number | undefined) => void;
  * into one buffer of that size (no second copy of a large checkpoint); a stream longer or shorter
  * than announced is an error.
  */
-async function readStream(stream: ReadableStream<Uint8Array>, total: number | undefined, source: string, onProgress?: ByteProgress): Promise<Uint8Array> {
+async function readStream(stream: ReadableStream<Uint8Array>, total: number | undefined, source: string, onProgress?: ByteProgress, maxBytes = Infinity): Promise<Uint8Array> {
+  if (total !== undefined && total > maxBytes) throw new AaclipError(`is ${total} bytes, over the limit of ${maxBytes}`, source);
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   const target = total === undefined ? undefined : new Uint8Array(total);
@@ -24,6 +25,10 @@ async function readStream(stream: ReadableStream<Uint8Array>, total: number | un
       }
       target.set(value, loaded);
     } else {
+      if (loaded + value.byteLength > maxBytes) {
+        await reader.cancel();
+        throw new AaclipError(`is over the limit of ${maxBytes} bytes`, source);
+      }
       chunks.push(value);
     }
     loaded += value.byteLength;
@@ -54,9 +59,10 @@ export async function readBlobWithProgress(blob: Blob, source: string, onProgres
 
 /**
  * Downloads a URL with progress (the total comes from Content-Length when the server sends it).
- * HTTP errors and network failures are AaclipErrors naming the URL.
+ * HTTP errors and network failures are AaclipErrors naming the URL; so is a body past
+ * `init.maxBytes` (refused from Content-Length before reading, or as soon as the stream passes it).
  */
-export async function fetchWithProgress(url: string, onProgress?: ByteProgress, init: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+export async function fetchWithProgress(url: string, onProgress?: ByteProgress, init: { signal?: AbortSignal; maxBytes?: number } = {}): Promise<Uint8Array> {
   let response: Response;
   try {
     response = await fetch(url, { signal: init.signal });
@@ -70,7 +76,7 @@ export async function fetchWithProgress(url: string, onProgress?: ByteProgress, 
   const total = Number.isSafeInteger(length) && length >= 0 && !encoded && response.headers.has('content-length') ? length : undefined;
   if (!response.body) return new Uint8Array(await response.arrayBuffer());
   try {
-    return await readStream(response.body, total, url, onProgress);
+    return await readStream(response.body, total, url, onProgress, init.maxBytes);
   } catch (err) {
     if (err instanceof AaclipError) throw err;
     throw new AaclipError(`the download failed (${err instanceof Error ? err.message : String(err)})`, url);

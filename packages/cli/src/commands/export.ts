@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { AaclipError, BundlePrecision, buildBundle, detectorModelFromBytes, type BundleSource, type NamedBytes } from '@aaclip/core';
+import { AaclipError, buildBundle, detectorModelFromBytes, type BundleSource, type NamedBytes } from '@aaclip/core';
 import { checkBundleTarget, isBundleDir, nodeSha256, readRegularFile, writeBundleDir, type InputFileKind } from '@aaclip/backend-node';
 import type { HubFileProvenance } from '@aaclip/hub';
 import type { Command } from './command.js';
@@ -10,7 +10,7 @@ import { resolveModelFilesWithProvenance } from '../options/modelProvenance.js';
 import { createProgress } from '../output/progress.js';
 import { formatBytes } from '../output/formatBytes.js';
 
-const USAGE = `Usage: aaclip export --out <dir> [model options] [--image-size <n>] [--precision fp32] [--class-names <a,b,…>] [--force]
+const USAGE = `Usage: aaclip export --out <dir> [model options] [--image-size <n>] [--precision fp32|fp16|int8] [--class-names <a,b,…>] [--force]
 
 Exports the model as a self-contained bundle folder that \`--model <dir>\` (detect, eval), the demo
 page and any ONNX Runtime user can run without the weights or aaclip's graph builder:
@@ -28,8 +28,11 @@ interrupted export leaves nothing behind. An existing <dir> must be empty, or gi
   --out <dir>               the bundle folder to write
   --class-names <a,b,…>     class (prompt) names whose anchors are precomputed, comma-separated
                             (e.g. "dark bottle,screw"); other names run the text graph when used
-  --precision <p>           numeric precision of the graphs: fp32 (default; fp16 and int8 are refused
-                            by this version)
+  --precision <p>           numeric precision of the graphs: fp32 (default), fp16 (for GPUs; LayerNorm,
+                            softmax and the output normalisation stay fp32) or int8 (the image graph's
+                            weights quantised per channel, onnxruntime's DynamicQuantizeMatMul; the
+                            text graph stays fp32). Inputs and outputs are float32 whatever the precision.
+                            No other fusion is applied: the graphs run on any onnxruntime device.
   --force                   replace a non-empty <dir>
 Model (as for detect):
   --model <dir|repo id>     a model folder (open_clip_config.json, open_clip_model.safetensors,
@@ -68,13 +71,6 @@ function classNamesOption(value: string | undefined): string[] {
   return names;
 }
 
-function precisionOption(value: string | undefined): BundlePrecision {
-  if (value === undefined) return 'fp32';
-  const parsed = BundlePrecision.safeParse(value);
-  if (!parsed.success) throw new AaclipError(`expected ${BundlePrecision.options.join(', ')}, got "${value}"`, '--precision');
-  return parsed.data;
-}
-
 export const exportCommand: Command = {
   name: 'export',
   summary: 'export a self-contained bundle: ONNX graphs, tokenizer, anchors, manifest',
@@ -84,14 +80,13 @@ export const exportCommand: Command = {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { ...MODEL_OPTION_SPECS, out: { type: 'string' }, 'class-names': { type: 'string' }, precision: { type: 'string' }, force: { type: 'boolean' } },
+      options: { ...MODEL_OPTION_SPECS, out: { type: 'string' }, 'class-names': { type: 'string' }, force: { type: 'boolean' } },
     });
     if (positionals.length) throw new AaclipError(`unexpected argument "${positionals[0]}" (usage: aaclip export --help)`);
     if (!values.out) throw new AaclipError('is required', '--out');
     const out = values.out;
     const force = values.force ?? false;
     const classNames = classNamesOption(values['class-names']);
-    const precision = precisionOption(values.precision);
     await checkBundleTarget(out, force);
     if (values.model !== undefined && (await isBundleDir(values.model))) throw new AaclipError(`${values.model} is already a bundle; export from the model's files`, '--model');
     // The files (a hub model's with where each came from), then the run options for exactly those files.
@@ -120,7 +115,7 @@ export const exportCommand: Command = {
       const contents = await buildBundle(model, {
         settings: choice.settings,
         ...(choice.zeroShot ? { zeroShot: choice.zeroShot } : {}),
-        precision,
+        precision: choice.precision ?? 'fp32',
         classNames,
         vocabulary: vocabulary.named,
         ...(merges ? { merges: merges.named } : {}),

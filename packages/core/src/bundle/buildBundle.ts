@@ -21,9 +21,12 @@ import {
   BUNDLE_LIMITS,
   BundleManifest,
   type BundleFile,
-  type BundlePrecision,
   type BundleSource,
 } from './bundleManifest.js';
+import type { Precision } from '../config/precision.js';
+import type { DeviceCapabilities } from '../backend/backend.js';
+import { float16 } from '../graph/passes/float16.js';
+import { int8 } from '../graph/passes/quantizeInt8.js';
 import { parseWithSchema } from '../config/zodIssue.js';
 import { webCryptoSha256, type Sha256Function } from './sha256.js';
 
@@ -35,8 +38,11 @@ export interface BundleExportOptions {
   readonly settings?: AaclipSettingsInput;
   /** The baseline without adapters ('plain' or 'surgery'); an error with adapters. */
   readonly zeroShot?: ZeroShotMode;
-  /** Numeric precision of the graphs (default 'fp32'). */
-  readonly precision?: BundlePrecision;
+  /**
+   * Numeric precision of the graphs (default 'fp32'; see Precision). 'int8' needs onnxruntime's
+   * com.microsoft DynamicQuantizeMatMul; the text graph of an int8 bundle stays fp32.
+   */
+  readonly precision?: Precision;
   /** Class (prompt) names whose anchors are precomputed; others still work through the text graph. */
   readonly classNames?: readonly string[];
   /** Prompt states and templates (default AA-CLIP's ensemble); recorded in the manifest. */
@@ -91,6 +97,12 @@ function adapterVariant(adapters: TensorMap | null): 'linear' | 'leaky-relu' | n
   return 'linear';
 }
 
+/** What a bundle's graphs may use: plain ONNX ops, plus the operators of its precision's pass. */
+function portableCapabilities(precision: Precision): DeviceCapabilities {
+  const pass = precision === 'fp16' ? float16 : precision === 'int8' ? int8 : null;
+  return { ops: pass ? [...pass.needsOps] : [], precisions: ['fp32', precision] };
+}
+
 function checkClassNames(names: readonly string[]): string[] {
   if (names.length > BUNDLE_LIMITS.classes) throw new AaclipError(`${names.length} classes, over the limit of ${BUNDLE_LIMITS.classes}`, 'classNames');
   const unique: string[] = [];
@@ -110,15 +122,18 @@ function checkClassNames(names: readonly string[]): string[] {
 export async function buildBundle(model: DetectorModel, options: BundleExportOptions): Promise<BundleContents> {
   const progress = options.onProgress ?? (() => {});
   const precision = options.precision ?? 'fp32';
-  if (precision !== 'fp32') throw new AaclipError(`"${precision}" graphs cannot be built by this version (only fp32)`, 'precision');
   const promptSet = options.promptSet === undefined ? DEFAULT_PROMPT_SET : parsePromptSet(options.promptSet, 'promptSet');
   const classNames = checkClassNames(options.classNames ?? []);
   const tokenizer = tokenizerFiles(options.vocabulary, options.merges);
 
   // Packed external data: one file per graph (more past 1 GiB), every initializer of 1 KiB or more.
+  // No fusions (a bundle runs on any onnxruntime device); only the precision's own pass.
   const built = buildDetectorModels(model, {
     ...(options.settings ? { settings: options.settings } : {}),
     ...(options.zeroShot ? { zeroShot: options.zeroShot } : {}),
+    precision,
+    rewrites: false,
+    capabilities: portableCapabilities(precision),
     externalData: { externalDataLayout: 'packed', externalDataThreshold: 1024 },
     onProgress: progress,
   });

@@ -7,6 +7,7 @@ import { AaclipError } from '../errors/aaclipError.js';
 import { AaclipSettings } from '../config/aaclipSettings.js';
 import { ClipModelConfig, PreprocessConfig } from '../config/modelConfig.js';
 import { PromptSet } from '../config/promptSet.js';
+import { Precision } from '../config/precision.js';
 import { parseWithSchema } from '../config/zodIssue.js';
 
 /** The manifest's file name inside a bundle folder. */
@@ -30,9 +31,6 @@ export const BUNDLE_LIMITS = {
   text: 2048,
 } as const;
 
-/** Numeric precisions a bundle's graphs may be built in (weights; inputs and outputs stay float32 / int64). */
-export const BundlePrecision = z.enum(['fp32', 'fp16', 'int8']);
-export type BundlePrecision = z.infer<typeof BundlePrecision>;
 
 const text = z.string().max(BUNDLE_LIMITS.text);
 
@@ -110,7 +108,8 @@ export const BundleManifest = z.strictObject({
   }),
   /** Side of the square input and of the maps, in pixels (also `settings.imageSize`). */
   imageSize: z.number().int().positive(),
-  precision: BundlePrecision,
+  /** The graphs' numeric precision (see Precision); inputs and outputs stay float32 / int64 whatever it is. */
+  precision: Precision.unwrap(),
   /** Every AA-CLIP setting the graphs were built with; `domain` is only a default (it changes scoring, not the graphs). */
   settings: AaclipSettings,
   /** How an image becomes the vision input (open_clip's preprocess config). */
