@@ -1,12 +1,16 @@
 // The packed packages as a user gets them: this file is type-checked (strict) and run inside a
 // scratch project that installed the tarballs `npm pack` made (scripts/pack-smoke.sh). It uses
-// only the public entries, loads the tiny golden fixture, detects one image and checks the map
+// only the public entries, finds the tiny golden fixture through a Hugging Face hub cache
+// (@aaclip/hub, offline), detects one image and checks the map
 // and the score against the reference's, so a broken export, a missing file in a tarball or a
 // type that does not resolve outside the monorepo fails here.
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { AnomalyDetector, readSafetensors, type Detection, type Tensor } from '@aaclip/core';
-import { decodeImageFile, loadModelFiles } from '@aaclip/backend-node';
+import { decodeImageFile, loadModelFiles, type ModelFiles } from '@aaclip/backend-node';
+import { repoCacheLayout, resolveHubModel } from '@aaclip/hub';
 
 // The fixture README's tolerances for an exact float32 implementation.
 const MAP_TOLERANCE = 1e-3;
@@ -31,12 +35,36 @@ function maxAbsDifference(actual: Float32Array, expected: Float32Array): number 
   return worst;
 }
 
-const model = await loadModelFiles({
-  modelConfig: fixture('open_clip_config.json'),
-  weights: fixture('clip.safetensors'),
-  adapters: [fixture('adapters.safetensors')],
-  vocab: path.join(sharedDir, 'clip/bpe_simple_vocab_16e6.txt.gz'),
-});
+// The fixture laid out as a Hugging Face hub cache (blobs named by sha256, snapshot links,
+// refs/main), then found through @aaclip/hub offline, as `--model <repo id>` finds a pulled model.
+const hubCache = await mkdtemp(path.join(os.tmpdir(), 'aaclip-pack-smoke-hub-'));
+const commit = '0123456789abcdef0123456789abcdef01234567';
+const layout = repoCacheLayout(hubCache, 'aaclip-smoke/tiny-aaclip');
+const repoFiles: Record<string, string> = {
+  'open_clip_config.json': fixture('open_clip_config.json'),
+  'open_clip_model.safetensors': fixture('clip.safetensors'),
+  'aaclip_adapters.safetensors': fixture('adapters.safetensors'),
+  'bpe_simple_vocab_16e6.txt.gz': path.join(sharedDir, 'clip/bpe_simple_vocab_16e6.txt.gz'),
+};
+for (const [name, source] of Object.entries(repoFiles)) {
+  const sha256 = createHash('sha256').update(await readFile(source)).digest('hex');
+  await mkdir(path.dirname(layout.blob(sha256)), { recursive: true });
+  await copyFile(source, layout.blob(sha256));
+  await mkdir(layout.snapshotDir(commit), { recursive: true });
+  await symlink(path.relative(layout.snapshotDir(commit), layout.blob(sha256)), layout.snapshotFile(commit, name));
+}
+await mkdir(path.dirname(layout.ref('main')), { recursive: true });
+await writeFile(layout.ref('main'), commit);
+let files: ModelFiles;
+try {
+  const pulled = await resolveHubModel('aaclip-smoke/tiny-aaclip', { env: { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: hubCache } });
+  if (pulled.provenance.weights.commit !== commit) throw new Error(`@aaclip/hub resolved commit ${pulled.provenance.weights.commit}, not ${commit}`);
+  files = pulled.files;
+} catch (err) {
+  await rm(hubCache, { recursive: true, force: true });
+  throw err;
+}
+const model = await loadModelFiles(files).finally(() => rm(hubCache, { recursive: true, force: true }));
 const detector = await AnomalyDetector.create(model, { device: 'cpu', settings: { imageSize: 48 } });
 let detection: Detection | undefined;
 try {
