@@ -16,6 +16,7 @@ import {
   parseAaclipSettings,
   parsePromptSet,
   passesForDevice,
+  readWeightsBytes,
   resolveBackend,
   type AaclipSettingsInput,
   type BackendSession,
@@ -29,7 +30,7 @@ import {
   type TensorMap,
   type ZeroShotMode,
 } from '@aaclip/core';
-import { loadTokenizer, readModelConfig, readWeightsFile, type ModelFiles } from '@aaclip/node-io';
+import { loadTokenizer, readModelConfig, readRegularFile, readWeightsFile, type ModelFiles } from '@aaclip/node-io';
 import { CacheEntries } from './cacheEntries.js';
 import { FileDigests } from './fileDigests.js';
 import { keyOf } from './fileChecksum.js';
@@ -108,12 +109,21 @@ export async function startCachedDetector(options: CachedDetectorOptions): Promi
   const { backend, device } = await resolveBackend({ backend: options.backend, device: options.device });
   const passes = passesForDevice(backend, device, { ...(options.precision ? { precision: options.precision } : {}), ...(options.rewrites === undefined ? {} : { rewrites: options.rewrites }) });
 
+  // A weights file not hashed before is read now, hashed in memory, and its bytes kept for the
+  // build that most likely follows: the weights are read once either way.
+  let weightsBytes: Uint8Array | null = null;
+  const weightsDigest = async (): Promise<string> => {
+    if (await digests.known(files.weights)) return digests.digest(files.weights);
+    progress('reading weights');
+    weightsBytes = await readRegularFile(files.weights, 'weights');
+    return digests.digest(files.weights, weightsBytes);
+  };
   progress('hashing model files');
   const vocabFiles = path.basename(files.vocab).endsWith('.json') ? [files.vocab, path.join(path.dirname(files.vocab), 'merges.txt')] : [files.vocab];
   const modelParts = cacheDir
     ? {
         format: CACHE_FORMAT,
-        weights: await digests.digest(files.weights),
+        weights: await weightsDigest(),
         adapters: await Promise.all(files.adapters.map((f) => digests.digest(f))),
         config: await digests.digest(files.modelConfig),
         settings,
@@ -132,7 +142,9 @@ export async function startCachedDetector(options: CachedDetectorOptions): Promi
   const buildModels = async (): Promise<TakeOnceModels> => {
     if (built) return built;
     progress('reading weights');
-    const weights = await readWeightsFile(files.weights);
+    const bytes = weightsBytes;
+    weightsBytes = null;
+    const weights = bytes ? await readWeightsBytes({ name: files.weights, bytes }) : await readWeightsFile(files.weights);
     let adapters: TensorMap | null = null;
     for (const file of files.adapters) {
       adapters ??= new Map();
@@ -250,6 +262,7 @@ export async function startCachedDetector(options: CachedDetectorOptions): Promi
       }
       await text.release();
       built = null;
+      weightsBytes = null; // read for a build that the cache made unnecessary
     } catch (err) {
       await detector.dispose();
       throw err;

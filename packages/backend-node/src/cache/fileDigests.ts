@@ -50,6 +50,14 @@ export class FileDigests {
     return this.records;
   }
 
+  /** Whether `file`'s digest is remembered for the file as it is now (digest() will not read it). */
+  async known(file: string): Promise<boolean> {
+    const absolute = path.resolve(file);
+    const known = (await this.load()).get(absolute);
+    const st = await stat(absolute).catch(() => null);
+    return Boolean(known && st && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ctimeMs === st.ctimeMs && known.ino === st.ino);
+  }
+
   /**
    * The SHA-256 of `file`. `bytes`, when given, are the file's contents already read (hashed
    * instead of reading the file again).
