@@ -32,6 +32,9 @@ Data:
 ${DATASET_OPTIONS_HELP}
 Model:
   --model <dir>             a folder with open_clip_config.json, open_clip_model.safetensors and the vocabulary
+                            (adapters in it are not read); or, when no such folder exists, a preset
+                            (ViT-L-14-336, ViT-L-14, ViT-B-16) or hub repo id org/name[@rev], fetched
+                            into the Hugging Face hub cache as \`aaclip pull\` does
   --model-config <json>     open_clip model config
   --weights <file>          open_clip weights (.safetensors; PyTorch .pth/.bin read without executing code)
   --vocab <file>            CLIP BPE vocabulary
@@ -60,8 +63,9 @@ Runtime:
   --threads <n>             threads per model run (default: every core)
   --out <dir>               output folder (created if missing)
 
-Example:
-  aaclip train --dataset visa --root ./VisA_20220922 --model ./ViT-L-14-336 --out runs/visa-full`;
+Examples:
+  aaclip train --dataset visa --root ./VisA_20220922 --model ./ViT-L-14-336 --out runs/visa-full
+  aaclip train --dataset visa --root ./VisA_20220922 --model ViT-L-14-336 --out runs/visa-full`;
 
 const STAGES: Readonly<Record<string, readonly TrainingStage[]>> = { text: ['text'], image: ['image'], both: ['text', 'image'] };
 
