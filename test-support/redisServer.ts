@@ -66,7 +66,7 @@ async function waitForPong(port: number, child: ChildProcess, log: () => string)
 export async function startRedisServer(): Promise<RedisServer> {
   if (redisMissing) throw new Error(redisMissing);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'aaclip-redis-'));
-  const port = await freePort();
+  let port = await freePort();
   let child: ChildProcess;
   let output = '';
   const launch = async () => {
@@ -79,6 +79,9 @@ export async function startRedisServer(): Promise<RedisServer> {
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
     await waitForPong(port, child, () => output.slice(-2000));
+    // A PONG from another server that took the port, while this one failed to bind it, is no start.
+    await new Promise((r) => setTimeout(r, 20));
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${output.slice(-2000)}`);
   };
   const halt = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -86,7 +89,16 @@ export async function startRedisServer(): Promise<RedisServer> {
     child.kill('SIGTERM');
     await exited;
   };
-  await launch();
+  // Another process may take the free port before redis-server binds it: then try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      if (attempt === 3) throw err;
+      port = await freePort();
+    }
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
