@@ -122,4 +122,11 @@ describe('aaclip serve flags', () => {
       expect(result.stderr).toMatch(message);
     }
   });
+
+  it('stops listening and exits 1 naming the file when the model fails to load', async () => {
+    const notWeights = fixtureFile('config.json');
+    const result = await aaclip('serve', ...MODEL_FLAGS.map((f) => (f === fixtureFile('clip.safetensors') ? notWeights : f)), '--port', '0');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^aaclip serve: .*config\.json/);
+  }, START_MS);
 });

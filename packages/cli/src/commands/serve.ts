@@ -126,8 +126,14 @@ export const serveCommand: Command = {
       await detector.then((d) => d.dispose(), () => {});
       throw new AaclipError(`cannot listen on ${values.host}:${port} (${err instanceof Error ? err.message : String(err)})`, '--port');
     }
-    // Serve until a signal, or until the model fails to load.
-    const outcome = await Promise.race([signal.received.then((name) => ({ signal: name })), detector.then(() => signal.received.then((name) => ({ signal: name })), (err: unknown) => ({ error: err }))]);
+    // Serve until SIGTERM or SIGINT; a model that fails to load ends it too.
+    const outcome = await Promise.race([
+      signal.received.then((name) => ({ signal: name })),
+      detector.then(
+        () => new Promise<never>(() => {}),
+        (error: unknown) => ({ error }),
+      ),
+    ]);
     signal.remove();
     if ('signal' in outcome) app.log.info({ signal: outcome.signal }, 'shutting down: answering the requests in flight');
     await app.close();
