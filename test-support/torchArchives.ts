@@ -16,6 +16,11 @@ export class ScriptModule {
   ) {}
 }
 
+/** A torch.device, pickled by torch.jit as `torch.device(name)`. */
+export class Device {
+  constructor(readonly name: string) {}
+}
+
 /** A Python tuple. */
 export class Tuple {
   constructor(readonly items: PickleValue[]) {}
@@ -26,7 +31,7 @@ export class Tuple {
  * str, list, tuple, dict (a Map, written as collections.OrderedDict like a state dict; a plain
  * object as a dict), tensors (core Tensors) and TorchScript objects.
  */
-export type PickleValue = null | boolean | number | string | PickleValue[] | Tuple | Map<string, PickleValue> | { [key: string]: PickleValue } | Tensor | ScriptModule;
+export type PickleValue = null | boolean | number | string | PickleValue[] | Tuple | Map<string, PickleValue> | { [key: string]: PickleValue } | Tensor | ScriptModule | Device;
 
 const STORAGE: Readonly<Record<DType, string>> = {
   F32: 'FloatStorage', F64: 'DoubleStorage', F16: 'HalfStorage', BF16: 'BFloat16Storage', I64: 'LongStorage',
@@ -129,6 +134,10 @@ class Pickler {
       this.op(0x28);
       for (const item of v.items) this.value(item);
       this.op(0x74);
+    } else if (v instanceof Device) {
+      this.global('torch', 'device');
+      this.str(v.name);
+      this.op(0x85, 0x52); // TUPLE1, REDUCE
     } else if (v instanceof ScriptModule) {
       this.global(`__torch__.${v.module}`, v.className);
       this.op(0x29, 0x81, 0x7d); // EMPTY_TUPLE, NEWOBJ, EMPTY_DICT
@@ -238,9 +247,10 @@ export function torchScriptBytes(root: ScriptModule, code: Readonly<Record<strin
 
 /**
  * The module tree OpenAI's TorchScript CLIP pickles for a state dict: every key prefix becomes a
- * `__torch__` object (with `training: False`), every leaf its tensor; the root also gets the plain
- * attributes OpenAI's model has (input_resolution, context_length, vocab_size) and each text block
- * the causal mask OpenAI keeps as an attribute (`attn_mask`, which is no weight).
+ * `__torch__` object (with `training: False`), every leaf its tensor; the root also gets the sizes
+ * OpenAI's model keeps as int64 tensors (input_resolution, context_length, vocab_size) and a device
+ * attribute, and each text block the causal mask OpenAI keeps as an attribute (`attn_mask`, which
+ * is no weight). A reader must give back exactly `stateDict`.
  */
 export function openAiScriptModule(stateDict: TensorMap, extras: { inputResolution: number; contextLength: number; vocabSize: number }): ScriptModule {
   const root = new ScriptModule('multimodal.model.multimodal_transformer', 'Multimodal', new Map<string, PickleValue>([['training', false]]));
@@ -258,9 +268,12 @@ export function openAiScriptModule(stateDict: TensorMap, extras: { inputResoluti
     });
     node.attributes.set(parts.at(-1)!, tensor);
   }
-  root.attributes.set('input_resolution', extras.inputResolution);
-  root.attributes.set('context_length', extras.contextLength);
-  root.attributes.set('vocab_size', extras.vocabSize);
+  // OpenAI's model keeps these sizes as int64 tensors beside its weights (open_clip drops them).
+  const size = (n: number): Tensor => ({ dtype: 'I64', shape: [], data: new BigInt64Array([BigInt(n)]) });
+  root.attributes.set('input_resolution', size(extras.inputResolution));
+  root.attributes.set('context_length', size(extras.contextLength));
+  root.attributes.set('vocab_size', size(extras.vocabSize));
+  root.attributes.set('device', new Device('cuda:0'));
   const mask = new Float32Array(extras.contextLength * extras.contextLength);
   for (let r = 0; r < extras.contextLength; r++) for (let c = r + 1; c < extras.contextLength; c++) mask[r * extras.contextLength + c] = -Infinity;
   const blocks = (root.attributes.get('transformer') as ScriptModule | undefined)?.attributes.get('resblocks') as ScriptModule | undefined;

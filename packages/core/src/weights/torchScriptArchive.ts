@@ -19,6 +19,9 @@ const JIT_VALUE_WRAPPERS: ReadonlySet<string> = new Set([
   'torch.jit._pickle.restore_type_tag',
 ]);
 
+/** torch.jit pickles a device attribute as `torch.device(name)`. */
+const TORCH_DEVICE = 'torch.device';
+
 const isScriptClassModule = (module: string): boolean => module === '__torch__' || module.startsWith('__torch__.');
 
 /** A TorchScript object read as data: its attributes, by name. */
@@ -44,13 +47,18 @@ export function isTorchScriptArchive(entryNames: Iterable<string>, prefix: strin
  */
 export function torchScriptHooks(base: PickleHooks, fail: (problem: string) => never): PickleHooks {
   return {
-    allowedGlobals: new Set([...base.allowedGlobals, ...JIT_VALUE_WRAPPERS]),
+    allowedGlobals: new Set([...base.allowedGlobals, ...JIT_VALUE_WRAPPERS, TORCH_DEVICE]),
     allowsGlobal: (module) => isScriptClassModule(module),
     persistentLoad: (pid) => base.persistentLoad(pid),
     reduce(callable, args) {
       if (isScriptClassModule(callable.module)) {
         if (args.length > 0) return fail(`pickle: TorchScript object ${callable.qualifiedName} is built from arguments (only objects with attribute state are read)`);
         return new ScriptObject(callable.qualifiedName);
+      }
+      if (callable.qualifiedName === TORCH_DEVICE) {
+        // A device attribute, torch.device('cuda:0'): kept as its name.
+        if (typeof args[0] !== 'string') return fail('pickle: torch.device without a device name');
+        return args[0];
       }
       if (JIT_VALUE_WRAPPERS.has(callable.qualifiedName)) {
         if (args.length === 0) return fail(`pickle: ${callable.qualifiedName} without a value`);
@@ -68,11 +76,15 @@ export function torchScriptHooks(base: PickleHooks, fail: (problem: string) => n
   };
 }
 
+/** Scalars OpenAI's CLIP keeps as tensors beside its weights; open_clip drops them when it loads the model. */
+const OPENAI_SIZE_TENSORS: ReadonlySet<string> = new Set(['input_resolution', 'context_length', 'vocab_size']);
+
 /**
- * The state dict within a TorchScript module's attribute tensors: OpenAI's CLIP keeps each text
- * block's causal mask as a plain attribute (`transformer.resblocks.N.attn_mask`); the model
- * computes it, it is no weight, and open_clip's state dict has no such key — so it is dropped.
+ * The state dict within a TorchScript module's attribute tensors, as open_clip takes it from
+ * OpenAI's CLIP: each text block's causal mask, kept as a plain attribute
+ * (`transformer.resblocks.N.attn_mask`), is computed by the model and is no weight; the sizes
+ * `input_resolution`, `context_length` and `vocab_size` are dropped as open_clip drops them.
  */
 export function scriptModuleStateDict(attributes: TensorMap): TensorMap {
-  return new Map([...attributes].filter(([name]) => !/(^|\.)attn_mask$/.test(name)));
+  return new Map([...attributes].filter(([name]) => !/(^|\.)attn_mask$/.test(name) && !OPENAI_SIZE_TENSORS.has(name)));
 }
