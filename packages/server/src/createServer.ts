@@ -8,7 +8,8 @@ import { detectQuerySchema, type DetectResult } from './api/schemas.js';
 import { openApiDocument } from './api/openApi.js';
 import { HttpError, errorBody, toHttpError } from './http/httpError.js';
 import { createMetrics } from './http/metrics.js';
-import { IMAGE_CONTENT_TYPES, readUploads } from './http/readUploads.js';
+import { IMAGE_CONTENT_TYPES } from './http/imageContentTypes.js';
+import { readUploads } from './http/readUploads.js';
 import { BoundedQueue, QueueFullError } from './scoring/boundedQueue.js';
 import { scoreUploads } from './scoring/scoreUploads.js';
 import { serverOptionsSchema, type ServerOptionsInput } from './serverOptions.js';
@@ -63,7 +64,7 @@ export function createServer(detector: AnomalyDetector | Promise<AnomalyDetector
   );
 
   app.setErrorHandler((err, request, reply) => {
-    const http = toHttpError(err);
+    const http = toHttpError(err, { contentType: request.headers['content-type'] });
     if (http.status >= 500 && http.code === 'internal') request.log.error({ err }, 'request failed');
     else request.log.info({ code: http.code, message: http.message }, 'request refused');
     return reply.code(http.status).headers(http.headers).send(errorBody(http));

@@ -19,4 +19,4 @@ export { openApiDocument } from './api/openApi.js';
 export { BoundedQueue, QueueFullError } from './scoring/boundedQueue.js';
 export { scoreUploads, type Upload } from './scoring/scoreUploads.js';
 export { HttpError, type ErrorCode } from './http/httpError.js';
-export { IMAGE_CONTENT_TYPES } from './http/readUploads.js';
+export { IMAGE_CONTENT_TYPES } from './http/imageContentTypes.js';

@@ -61,7 +61,7 @@ describe('bad requests to POST /v1/detect', () => {
     { what: 'a body past the size limit', send: () => postImage(server.url, new Uint8Array(300 * 1024), '', auth), status: 413, code: 'body_too_large' },
     { what: 'no token', send: () => postImage(server.url, imageBytes(2)), status: 401, code: 'unauthorized' },
     { what: 'a wrong token', send: () => postImage(server.url, imageBytes(2), '', { authorization: 'Bearer secret-token-2' }), status: 401, code: 'unauthorized' },
-    { what: 'a JSON body', send: () => fetch(`${server.url}/v1/detect`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"image":"x"}' }), status: 415, code: 'unsupported_media_type' },
+    { what: 'a JSON body', send: () => fetch(`${server.url}/v1/detect`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"image":"x"}' }), status: 415, code: 'unsupported_media_type', message: /^Content-Type "application\/json" is not accepted; send the image as the body with Content-Type image\/png, / },
     { what: 'a GIF content type', send: () => postImage(server.url, imageBytes(2), '', { ...auth, 'content-type': 'image/gif' }), status: 415, code: 'unsupported_media_type' },
     { what: 'an unknown map format', send: () => postImage(server.url, imageBytes(2), '?map=jpeg', auth), status: 400, code: 'bad_request', message: /^query map: / },
     { what: 'an unknown query field', send: () => postImage(server.url, imageBytes(2), '?colour=red', auth), status: 400, code: 'bad_request' },

@@ -6,7 +6,7 @@ import {
   healthResponseSchema,
   readyResponseSchema,
 } from './schemas.js';
-import { IMAGE_CONTENT_TYPES } from '../http/readUploads.js';
+import { IMAGE_CONTENT_TYPES } from '../http/imageContentTypes.js';
 
 type JsonSchema = Record<string, unknown>;
 

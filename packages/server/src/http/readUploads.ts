@@ -2,8 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { HttpError } from './httpError.js';
 import type { Upload } from '../scoring/scoreUploads.js';
 
-/** The content types of a raw image body. */
-export const IMAGE_CONTENT_TYPES = ['image/png', 'image/jpeg', 'image/bmp', 'image/x-ms-bmp', 'image/tiff', 'image/webp'] as const;
+import { IMAGE_CONTENT_TYPES } from './imageContentTypes.js';
 
 /**
  * The images of a detection request: the raw body (parsed as a buffer for IMAGE_CONTENT_TYPES), or
