@@ -38,7 +38,8 @@ Options:
 
 Examples:
   aaclip convert ViT-L-14-336px.pt --gelu exact --out model/open_clip_model.safetensors
-  aaclip detect --model model --vocab bpe_simple_vocab_16e6.txt.gz --class-name "dark bottle" --out results bottle.png
+  cp bpe_simple_vocab_16e6.txt.gz model/
+  aaclip detect --model model --adapters adapters.safetensors --class-name "dark bottle" --out results bottle.png
   aaclip convert text_adapter.pth image_adapter_20.pth --out adapters.safetensors
   aaclip convert open_clip_pytorch_model.bin --out open_clip_model.safetensors`;
 
