@@ -152,6 +152,18 @@ describe('results', () => {
     }
   });
 
+  it('gives each request its own result when the model runs several at once (--concurrency 3)', async () => {
+    const server = await startServer(detector, { concurrency: 3 });
+    try {
+      const alone = [];
+      for (const i of [0, 1, 2]) alone.push(await (await postImage(server.url, imageBytes(i), '?map=f32')).json());
+      const together = await Promise.all([0, 1, 2, 2, 1, 0].map(async (i) => ({ i, body: (await (await postImage(server.url, imageBytes(i), '?map=f32')).json()) as unknown })));
+      for (const { i, body } of together) expect(body).toEqual(alone[i]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('serves at most maxClassNames distinct class names, the known ones after that too', async () => {
     const server = await startServer(detector, { maxClassNames: 2 });
     try {
