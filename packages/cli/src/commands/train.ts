@@ -36,11 +36,13 @@ Model:
                             (ViT-L-14-336, ViT-L-14, ViT-B-16) or hub repo id org/name[@rev], fetched
                             into the Hugging Face hub cache as \`aaclip pull\` does
   --model-config <json>     open_clip model config
-  --weights <file>          open_clip weights (.safetensors; PyTorch .pth/.bin read without executing code)
+  --weights <file>          open_clip weights (.safetensors; PyTorch .pth/.bin or OpenAI's TorchScript .pt,
+                            read without executing code)
   --vocab <file>            CLIP BPE vocabulary
   --image-size <n>          input size in pixels (default 518, at most 4096)
   --init-adapters <file>    start from these adapters (.safetensors or the reference's .pth; repeatable);
-                            a stage absent from them starts Xavier-uniform (seeded)
+                            a stage absent from them starts Xavier-uniform (seeded); the reference's
+                            --relu variant is refused (training builds the plain projections)
 Training (defaults: the reference's):
   --stage <s>               text | image | both (default both)
   --text-epochs <n>         stage-1 epochs (default 5)

@@ -33,8 +33,10 @@ export const MODEL_OPTIONS_HELP = `Model:
                             when no folder of that name exists: fetched into the hub cache as
                             \`aaclip pull\` does (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE/HF_HOME, HF_HUB_OFFLINE)
   --model-config <json>     open_clip model config (plain, or Hugging Face open_clip_config.json)
-  --weights <file>          open_clip weights (.safetensors; PyTorch .pth/.bin read without executing code)
-  --adapters <file>         AA-CLIP adapters (.safetensors, or the reference's .pth files; repeatable);
+  --weights <file>          open_clip weights (.safetensors; PyTorch .pth/.bin or OpenAI's TorchScript .pt,
+                            read without executing code; \`aaclip convert\` makes safetensors of them)
+  --adapters <file>         AA-CLIP adapters (.safetensors, or the reference's .pth files; repeatable;
+                            its --relu variant is recognised from the keys);
                             omitted → a training-free baseline (see --zero-shot)
   --zero-shot <mode>        without adapters: plain (default; CLIP's own patch tokens) or surgery
                             (AA-CLIP's frozen stage-1 feature CLIP: V-V attention in the later
