@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBundleManifest, readSafetensors, type BundleManifest, type TensorMap } from '@aaclip/core';
 import { CONFORMANCE_TOLERANCES, maxAbsError } from '@aaclip/core/testing';
 import { aaclip } from './runCli.js';
-import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { fixtureFile, sharedDir, vocabPath } from '../../../test-support/fixture.js';
 import { fixtureTensors, readTensorFile } from '../../../test-support/fixtureLoader.js';
 
 const IMAGES = ['img0.png', 'img1.png', 'img2.png'].map((f) => fixtureFile(`images/${f}`));
@@ -158,6 +158,9 @@ describe('--model <bundle>', () => {
     expect(weights.stderr).toMatch(/^aaclip detect: --weights: cannot be combined with a bundle/);
     const size = await aaclip('detect', '--model', bundle, '--image-size', '64', '--out', path.join(work, 'x'), IMAGES[0]!);
     expect(size.stderr).toBe(`aaclip detect: --image-size: is 64, but the bundle ${bundle} is built for 48`);
+    const train = await aaclip('train', '--dataset', 'mvtec', '--root', path.join(sharedDir, 'fixtures/tiny-train/mvtec'), '--model', bundle, '--out', path.join(work, 'train'));
+    expect(train.code).toBe(1);
+    expect(train.stderr).toBe(`aaclip train: --model: ${bundle} is a bundle (built graphs, no weights); this command needs the model's own files`);
   });
 });
 

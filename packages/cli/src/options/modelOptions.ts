@@ -114,6 +114,10 @@ export async function resolveModelFiles(
   values: Pick<ModelOptionValues, 'model' | 'model-config' | 'weights' | 'vocab' | 'adapters'>,
   withAdapters = true,
 ): Promise<ModelFiles> {
+  // A bundle holds built graphs and no weights: only detect and eval (resolveModelOptions) run one.
+  if (values.model !== undefined && (await isBundleDir(values.model))) {
+    throw new AaclipError(`${values.model} is a bundle (built graphs, no weights); this command needs the model's own files`, '--model');
+  }
   const fromDir = values.model ? await modelFilesFromFolderOrHub(values.model) : null;
   const pick = (flag: 'model-config' | 'weights' | 'vocab', fallback: string | undefined): string => {
     const value = values[flag] ?? fallback;
