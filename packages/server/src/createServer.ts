@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOpt
 import bearerAuth from '@fastify/bearer-auth';
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
-import type { AnomalyDetector } from '@aaclip/core';
+import { AaclipError, type AnomalyDetector } from '@aaclip/core';
 import { detectQuerySchema, type DetectResult } from './api/schemas.js';
 import { openApiDocument } from './api/openApi.js';
 import { HttpError, errorBody, toHttpError } from './http/httpError.js';
@@ -37,7 +37,12 @@ type ModelState =
  */
 export function createServer(detector: AnomalyDetector | Promise<AnomalyDetector>, options: CreateServerOptions = {}): FastifyInstance {
   const { logger = false, ...rest } = options;
-  const settings = serverOptionsSchema.parse(rest);
+  const parsed = serverOptionsSchema.safeParse(rest);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new AaclipError(issue.message, ['createServer options', ...issue.path].join('.'));
+  }
+  const settings = parsed.data;
   const app = Fastify({
     logger,
     bodyLimit: settings.bodyLimit,

@@ -2,7 +2,7 @@
 // (429 + Retry-After), deadlines, metrics, the OpenAPI document, CORS and multipart uploads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnomalyDetector } from '@aaclip/core';
-import { detectResponseSchema, detectResultSchema } from '../src/index.js';
+import { createServer, detectResponseSchema, detectResultSchema } from '../src/index.js';
 import { errorOf, fixtureDetector, gatedDetector, imageBytes, postImage, startServer } from './fixtureServer.js';
 
 let detector: AnomalyDetector;
@@ -23,6 +23,14 @@ async function until(condition: () => boolean): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('options', () => {
+  it('refuses a bad option naming it', () => {
+    expect(() => createServer(detector, { maxQueue: -1 })).toThrow(/^createServer options\.maxQueue: Too small/);
+    expect(() => createServer(detector, { maxPixels: 200_000_000 })).toThrow(/^createServer options\.maxPixels: /);
+    expect(() => createServer(detector, { colour: 'red' } as never)).toThrow(/^createServer options: Unrecognized key: "colour"/);
+  });
+});
 
 describe('readiness', () => {
   it('answers health at once, ready and detect with 503 until the model is loaded, then serves', async () => {
