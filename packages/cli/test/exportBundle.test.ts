@@ -164,6 +164,25 @@ describe('--model <bundle>', () => {
   });
 });
 
+describe('aaclip eval --model <bundle>', () => {
+  it('gives the metrics of the same evaluation built from the weights, and records the bundle', async () => {
+    const root = path.join(sharedDir, 'fixtures/tiny-train/mvtec');
+    const run = async (out: string, ...model: string[]) => {
+      const result = await aaclip('eval', '--dataset', 'mvtec', '--root', root, ...model, ...CPU, '--gallery', '0', '--no-aupro', '--out', path.join(work, out));
+      expect(result.code).toBe(0);
+      return JSON.parse(await readFile(path.join(work, out, 'metrics.json'), 'utf8')) as { classes: Record<string, Record<string, number | null>> };
+    };
+    const fromBundle = await run('eval-bundle', '--model', bundle);
+    const fromWeights = await run('eval-weights', ...FILE_FLAGS, '--image-size', '48');
+    expect(Object.keys(fromBundle.classes)).toEqual(['bottle']);
+    for (const [metric, value] of Object.entries(fromWeights.classes.bottle!)) {
+      if (value === null) expect(fromBundle.classes.bottle![metric]).toBeNull();
+      else expect(Math.abs(fromBundle.classes.bottle![metric]! - value), metric).toBeLessThanOrEqual(1e-6);
+    }
+    expect(await readFile(path.join(work, 'eval-bundle', 'report.md'), 'utf8')).toContain(bundle);
+  });
+});
+
 describe('a tampered bundle', () => {
   async function tampered(name: string, change: (bytes: Uint8Array) => Uint8Array): Promise<string> {
     const dir = path.join(work, `tampered-${name}`);
