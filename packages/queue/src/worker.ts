@@ -26,6 +26,8 @@ export interface ScoringWorkerOptions {
   readonly stalledIntervalMs?: number;
   /** Called when a job is scored. */
   readonly onScored?: (job: { id: string; source: string }, detection: Detection) => void;
+  /** Called with errors of the worker itself (mostly Redis connection errors, which it rides out). */
+  readonly onError?: (error: Error) => void;
   /** Called when a try of a job fails (it may be tried again). */
   readonly onFailed?: (job: { id: string; source: string; attemptsMade: number; attempts: number }, error: string) => void;
 }
@@ -75,19 +77,52 @@ export function startScoringWorker(options: ScoringWorkerOptions): ScoringWorker
       throw new Error(reason);
     }
   };
-  const worker = new Worker<ScoringJobData, ScoringResult>(checkQueueName(options.queue), score, {
-    connection: options.connection,
-    concurrency: options.concurrency ?? 1,
-    lockDuration: options.lockDurationMs ?? 30_000,
-    stalledInterval: options.stalledIntervalMs ?? 30_000,
-    // Errors while Redis is away are retried by the client; BullMQ reports them here too.
-    autorun: true,
-  });
-  worker.on('error', () => {});
+  const name = checkQueueName(options.queue);
+  let closing = false;
+  let current: Worker<ScoringJobData, ScoringResult> | null = null;
+  // BullMQ's worker loop rides out Redis outages once it runs, but one that starts while Redis is
+  // away (its blocking connection cannot be set up) ends for good: then a fresh worker is started.
+  const running = (async () => {
+    while (!closing) {
+      const worker = new Worker<ScoringJobData, ScoringResult>(name, score, {
+        connection: options.connection,
+        concurrency: options.concurrency ?? 1,
+        lockDuration: options.lockDurationMs ?? 30_000,
+        stalledInterval: options.stalledIntervalMs ?? 30_000,
+        maxStalledCount: MAX_STALLED_COUNT,
+        autorun: false,
+      });
+      // Connection errors while Redis is away are retried by the client and BullMQ.
+      worker.on('error', (err) => options.onError?.(err));
+      current = worker;
+      try {
+        await worker.run();
+      } catch (err) {
+        options.onError?.(err instanceof Error ? err : new Error(String(err)));
+      }
+      if (closing) return;
+      await worker.close(true).catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
+    }
+  })();
   return {
-    close: () => worker.close(),
+    async close() {
+      closing = true;
+      await current?.close();
+      await running;
+    },
   };
 }
+
+/**
+ * Hand-overs of a job whose worker stopped renewing its lock before it fails with "job stalled more
+ * than allowable limit": enough for a lost worker and a Redis restart in one run, few enough that an
+ * image that kills every worker that takes it (out of memory, say) does not go round for ever.
+ */
+const MAX_STALLED_COUNT = 2;
+
+/** Pause before a worker whose loop ended is started again. */
+const RESTART_DELAY_MS = 1000;
 
 /** Why a detection cannot be reported, or null (the same rule as detect: scores.json has no NaN). */
 function nonFiniteResult(detection: Detection): string | null {

@@ -51,8 +51,8 @@ describe.skipIf(redisMissing !== null)('scoring on a queue (real Redis, fixture 
       detector,
       concurrency: options.concurrency,
       batchSize: options.batchSize,
-      // Short locks: a job whose hand-over a Redis restart cut off is taken again within a second or two.
-      lockDurationMs: 1000,
+      // Short locks: a job whose hand-over a Redis restart cut off is taken again within seconds.
+      lockDurationMs: 3000,
       stalledIntervalMs: 500,
       onFailed: (job, error) => options.failures?.push(`${job.source}: ${error}`),
     });

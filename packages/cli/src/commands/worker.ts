@@ -16,7 +16,7 @@ the Redis URL, nothing else — images and results travel inside Redis. Every wo
 run the same model with the same flags. Prints one line per image scored (as detect does, plus the
 job id); a failed try is listed on stderr, and the job is tried again (by any worker) with backoff.
 A worker that dies mid-job leaves its job locked until the lock runs out; another worker then takes
-it again (once per job; a job that stalls twice fails), and the job's result is counted once.
+it again (at most twice per job; a third stall fails it), and the job's result is counted once.
 
   --concurrency <n>         jobs held at once (default: --batch-size); images are decoded while the
                             model runs, and up to --batch-size of them scored together
@@ -76,6 +76,11 @@ export const workerCommand: Command = {
         onScored: (job, d) => {
           scored++;
           console.log(`${job.source}\timage_score=${d.imageScore.toFixed(6)}\tpixel_max=${d.pixelMax.toFixed(4)}\tjob=${job.id}`);
+        },
+        // Connection errors are the outage reportOutages announces; others (a result refused because
+        // the job's lock ran out meanwhile, say) are worth a line.
+        onError: (err) => {
+          if (!/ECONN|EPIPE|ETIMEDOUT|Connection is closed/.test(err.message)) console.error(`aaclip worker: ${err.message.split('\n')[0]}`);
         },
         onFailed: (job, error) => {
           const next = job.attemptsMade < job.attempts ? 'tried again later' : 'failed';
