@@ -1,5 +1,12 @@
 import { existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import os from 'node:os';
+import path from 'node:path';
+
+// The disk caches of the commands and detectors under test (optimised graphs, anchors) go to a
+// temporary folder, never the user's ~/.cache/aaclip; set before the test processes start, so
+// that CLI processes the tests spawn inherit it.
+process.env['AACLIP_CACHE'] ??= path.join(os.tmpdir(), 'aaclip-test-cache');
 
 // End-to-end tests: the demo page and the conformance suite in Debian's Chromium (headless, WebGPU
 // on SwiftShader where there is no GPU), driven by playwright-core, and the conformance suite on
