@@ -19,10 +19,16 @@ async function runPage(browser: Browser, server: RunningServer, precision: Preci
   const page = await browser.newPage();
   page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
   await page.goto(`${server.url}conformance.html?device=webgpu&precision=${precision}&fixture=${encodeURIComponent(server.fixtureUrl(''))}`);
-  await page.waitForFunction(() => (globalThis as { aaclipConformance?: { state: string } }).aaclipConformance?.state !== 'running', null, {
-    timeout: 540_000,
-    polling: 500,
-  });
+  try {
+    await page.waitForFunction(() => (globalThis as { aaclipConformance?: { state: string } }).aaclipConformance?.state !== 'running', null, {
+      timeout: 540_000,
+      polling: 500,
+    });
+  } catch (err) {
+    // Say how far the page got (it lists each finished case) before giving up.
+    const shown = await page.locator('#report').textContent().catch(() => null);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}; the page showed: ${shown ?? '(nothing)'}`);
+  }
   const outcome = await page.evaluate(async () => {
     const handle = (globalThis as unknown as { aaclipConformance: Omit<PageOutcome, 'adapter'> }).aaclipConformance;
     const adapter = await (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info: { vendor: string; architecture: string } } | null> } }).gpu?.requestAdapter();
