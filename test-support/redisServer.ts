@@ -17,6 +17,8 @@ export const redisMissing: string | null = (() => {
   return reason;
 })();
 
+const withParentDeathSignal = spawnSync('setpriv', ['--help'], { encoding: 'utf8' }).stdout?.includes('--pdeathsig') ?? false;
+
 export interface RedisServer {
   readonly url: string;
   readonly port: number;
@@ -71,9 +73,10 @@ export async function startRedisServer(): Promise<RedisServer> {
   let output = '';
   const launch = async () => {
     output = '';
+    // setpriv (util-linux) has the kernel send the server SIGKILL when this process dies.
     child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no', '--protected-mode', 'yes'],
+      withParentDeathSignal ? 'setpriv' : 'redis-server',
+      [...(withParentDeathSignal ? ['--pdeathsig', 'KILL', 'redis-server'] : []), '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no', '--protected-mode', 'yes'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout!.on('data', (d) => (output += d));
@@ -89,6 +92,10 @@ export async function startRedisServer(): Promise<RedisServer> {
     child.kill('SIGTERM');
     await exited;
   };
+  // Should the test process end without stop() (a hook that timed out, a killed test worker), the
+  // server goes with it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   // Another process may take the free port before redis-server binds it: then try another.
   for (let attempt = 1; ; attempt++) {
     try {
@@ -107,6 +114,7 @@ export async function startRedisServer(): Promise<RedisServer> {
       await launch();
     },
     async stop() {
+      process.off('exit', killOnExit);
       await halt();
       await rm(dir, { recursive: true, force: true });
     },
