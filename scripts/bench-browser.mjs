@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Benchmark of AA-CLIP in Chromium: ViT-L-14-336 at 518×518 with adapters, random weights, on
-// onnxruntime-web's wasm (with and without threads) and WebGPU (fp32, and fp16 where the pipeline
-// has the precision option). Not a test.
+// onnxruntime-web's wasm (with and without threads, fp32 and int8) and WebGPU (fp32, and fp16
+// where the adapter has shader-f16). Not a test.
 //
-//   node scripts/bench-browser.mjs [--cases wasm,wasm:1,webgpu,webgpu:fp16] [--images 2] [--image-size 518]
+//   node scripts/bench-browser.mjs [--cases wasm,wasm:1,wasm:int8,webgpu,webgpu:fp16] [--images 2] [--image-size 518]
 //                                  [--timeout 900] [--max-memory-gb 8] [--model-dir DIR]
 //
-// A case is DEVICE[:THREADS][:PRECISION], e.g. "wasm" (default threads), "wasm:1", "webgpu:fp16".
+// A case is DEVICE[:THREADS][:PRECISION], e.g. "wasm" (default threads), "wasm:1", "wasm:int8", "webgpu:fp16".
 // The random weights are those of scripts/bench-image-pass.mjs (written once to --model-dir by it).
 // The demo server (packages/backend-web/demo/serveDemo.mjs: cross-origin isolated, so wasm may
 // use threads) serves them, and each case opens the demo's bench.html in a fresh headless Chromium
@@ -37,7 +37,7 @@ const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const { values } = parseArgs({
   options: {
-    cases: { type: 'string', default: 'wasm,wasm:1,webgpu,webgpu:fp16' },
+    cases: { type: 'string', default: 'wasm,wasm:1,wasm:int8,webgpu,webgpu:fp16' },
     images: { type: 'string', default: '2' },
     'image-size': { type: 'string', default: '518' },
     timeout: { type: 'string', default: '900' },

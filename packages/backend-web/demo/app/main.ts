@@ -1,6 +1,6 @@
 // The demo page: pick a model (files or URLs), an image, a class name and a domain; see the
 // anomaly heatmap and the image score. Everything runs in this tab (WebGPU, or wasm).
-import type { AnomalyDetector, Detection, Domain, RawImage } from '@aaclip/core';
+import { PRECISIONS, type AnomalyDetector, type Detection, type Domain, type Precision, type RawImage } from '@aaclip/core';
 import { configureWebRuntime, decodeImageBlob, detectorModelFromBytes, fetchBundle, requestWebGpuAdapter, webRuntimeInfo, type WebRuntimeInfo } from '@aaclip/backend-web';
 import { byId, formatBytes } from './dom.js';
 import { drawView, heatmapCanvas } from './heatmapOverlay.js';
@@ -40,6 +40,7 @@ const el = {
   adaptersUrl: byId('adapters-url', HTMLInputElement),
   imageSize: byId('image-size', HTMLInputElement),
   deviceChoice: byId('device-choice', HTMLSelectElement),
+  precision: byId('precision', HTMLSelectElement),
   loadModel: byId('load-model', HTMLButtonElement),
   progress: byId('load-progress', HTMLProgressElement),
   loadStatus: byId('load-status', HTMLElement),
@@ -162,6 +163,11 @@ function modelSource(): ModelSource {
   };
 }
 
+/** The precision picked for a model built from weights; null for a bundle, which has its own. */
+function precisionFor(source: ModelSource): Precision | null {
+  return source.kind === 'bundle' ? null : (PRECISIONS.find((p) => p === el.precision.value) ?? 'fp32');
+}
+
 function currentSettings(): { imageSize: number; domain: Domain } {
   const imageSize = Number(el.imageSize.value);
   if (!Number.isInteger(imageSize) || imageSize < 1) throw new Error(`Image size must be a positive whole number, not "${el.imageSize.value}".`);
@@ -196,23 +202,27 @@ async function startFromSource(source: ModelSource): Promise<AnomalyDetector> {
     const model = await detectorModelFromBytes(bytes);
     if (detector) await detector.dispose();
     detector = null;
-    next = await startDetector(model, settings, choice, onStage, onFallback);
+    next = await startDetector(model, settings, choice, onStage, onFallback, precisionFor(source) ?? 'fp32');
   }
   detector = next;
-  detectorKey = JSON.stringify([settings, choice]);
+  detectorKey = JSON.stringify([settings, choice, precisionFor(source)]);
   handle.device = next.device;
   el.device.textContent = next.device === 'webgpu' ? 'WebGPU' : 'WebAssembly (wasm)';
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   handle.runtime = webRuntimeInfo();
   const runtimeNote = next.device === 'wasm' ? ` ${describeWasmRuntime(handle.runtime)}` : '';
-  hideProgress(`Model ready on ${next.device} (${settings.imageSize}×${settings.imageSize}, ${settings.domain}). Loaded in ${seconds} s.${runtimeNote}`);
+  const precision = precisionFor(source);
+  const precisionNote = precision && precision !== 'fp32' ? `, ${precision}` : '';
+  hideProgress(
+    `Model ready on ${next.device} (${settings.imageSize}×${settings.imageSize}, ${settings.domain}${precisionNote}). Loaded in ${seconds} s.${runtimeNote}`,
+  );
   return next;
 }
 
 /** The detector for the current settings, restarted from the model's source when they changed. */
 async function currentDetector(): Promise<AnomalyDetector> {
   if (!loadedSource) throw new Error('Load a model first.');
-  const key = JSON.stringify([currentSettings(), el.deviceChoice.value]);
+  const key = JSON.stringify([currentSettings(), el.deviceChoice.value, precisionFor(loadedSource)]);
   if (detector && detectorKey === key) return detector;
   return startFromSource(loadedSource);
 }

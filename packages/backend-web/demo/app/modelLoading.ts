@@ -1,6 +1,6 @@
 // Gathers the model files (picked files or URLs) with progress and starts a detector on the web
 // backend, falling back from WebGPU to wasm when the GPU cannot hold the model.
-import { AaclipError, AnomalyDetector, detectorFromBundle, resolveBackend, type AaclipSettingsInput, type DetectorModel, type DetectorSetupStage, type Domain, type OpenedBundle } from '@aaclip/core';
+import { AaclipError, AnomalyDetector, detectorFromBundle, resolveBackend, type AaclipSettingsInput, type DetectorModel, type DetectorSetupStage, type Domain, type OpenedBundle, type Precision } from '@aaclip/core';
 import { fetchWithProgress, readBlobWithProgress, type ModelFileBytes, type NamedBytes } from '@aaclip/backend-web';
 
 export type ModelSource =
@@ -81,9 +81,15 @@ export async function startDetector(
   choice: DeviceChoice,
   onStage: (stage: DetectorSetupStage) => void,
   onFallback: (reason: string) => void,
+  precision: Precision = 'fp32',
 ): Promise<AnomalyDetector> {
-  const { device } = await resolveBackend({ backend: 'web', ...(choice === 'auto' ? {} : { device: choice }) });
-  const options = { settings, backend: 'web', onProgress: onStage };
+  const resolved = await resolveBackend({ backend: 'web', ...(choice === 'auto' ? {} : { device: choice }) });
+  // "auto" with a precision WebGPU cannot run here (int8; fp16 without shader-f16) takes wasm.
+  const device =
+    choice === 'auto' && resolved.device === 'webgpu' && !(resolved.backend.capabilities?.('webgpu').precisions ?? ['fp32']).includes(precision)
+      ? 'wasm'
+      : resolved.device;
+  const options = { settings, backend: 'web', onProgress: onStage, precision };
   try {
     return await AnomalyDetector.create(model, { ...options, device });
   } catch (err) {

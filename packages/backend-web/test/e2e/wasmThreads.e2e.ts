@@ -1,10 +1,11 @@
 // wasm threads in Chromium: the demo server's page is cross-origin isolated, so onnxruntime-web
 // runs wasm with one thread per core (worker threads seen by the browser) and still gives the
 // Node backend's maps; the same page served without the isolation headers falls back to one
-// thread, says so in the console and in the load status, and gives the same maps.
+// thread, says so in the console and in the load status, and gives the same maps. The demo's
+// int8 choice runs on the same threads with a map that correlates with fp32's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { maxAbsError } from '@aaclip/core/testing';
+import { maxAbsError, MIN_MAP_CORRELATION, pearsonCorrelation } from '@aaclip/core/testing';
 import { fixtureFile } from '../../../../test-support/fixture.js';
 import { launchChromium } from './chromium.js';
 import { startTestServer, type RunningServer } from './demoServer.js';
@@ -75,7 +76,7 @@ async function detectOnWasm(page: Page, server: RunningServer): Promise<DemoRun>
   await settled();
   const status = await page.textContent('#load-status');
   await page.setInputFiles('#image-file', fixtureFile('images/img0.png'));
-  await expect.poll(() => page.isEnabled('#detect')).toBe(true);
+  await expect.poll(() => page.isEnabled('#detect'), { timeout: 60_000 }).toBe(true);
   await page.click('#detect');
   await settled();
   return page.evaluate((loadStatus) => {
@@ -136,6 +137,20 @@ describe('wasm threads in Chromium', () => {
     // onnxruntime-web's thread pool: numThreads − 1 workers beside the page's own thread.
     expect(page.workers().length).toBeGreaterThanOrEqual(CORES - 1);
     await expectNodeMaps(run);
+
+    // The demo's int8 choice restarts the model in int8 on the same threads: a map close to
+    // fp32's (the correlation the conformance suite asks of int8) but not the same.
+    await page.selectOption('#precision', 'int8');
+    await page.click('#detect');
+    await page.waitForFunction(() => (globalThis as unknown as { aaclipDemo: { state: string } }).aaclipDemo.state === 'ready', null, { timeout: 300_000 });
+    const int8 = await page.evaluate(() => {
+      const h = (globalThis as unknown as { aaclipDemo: { lastError: string | null; lastDetection: { anomalyMap: Float32Array } } }).aaclipDemo;
+      return { error: h.lastError, anomalyMap: Array.from(h.lastDetection.anomalyMap) };
+    });
+    expect(int8.error).toBeNull();
+    expect(await page.textContent('#load-status')).toMatch(new RegExp(`^Model ready on wasm \\(48×48, industrial, int8\\)\\..*wasm: ${CORES} threads, SIMD\\.$`));
+    expect(pearsonCorrelation(int8.anomalyMap, run.anomalyMap)).toBeGreaterThanOrEqual(MIN_MAP_CORRELATION);
+    expect(maxAbsError(int8.anomalyMap, run.anomalyMap)).toBeGreaterThan(0);
     await page.close();
   });
 
