@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBundle, detectorFromBundle, detectorModelFromBytes, openBundle, parseBundleManifest, type BundleContents, type BundleManifest } from '@aaclip/core';
+import { AnomalyDetector, buildBundle, detectorFromBundle, detectorModelFromBytes, openBundle, parseBundleManifest, type BundleContents, type BundleManifest } from '@aaclip/core';
 import { openBundleDir, writeBundleDir } from '@aaclip/backend-node';
 import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
 import { fixtureTensors } from '../../../test-support/fixtureLoader.js';
@@ -61,6 +61,12 @@ describe('openBundle', () => {
     } finally {
       await detector.dispose();
     }
+  });
+
+  it('refuses precomputed anchors of the wrong size before any session is loaded', async () => {
+    const opened = await openBundle(encode(manifest), reader(filesOf(contents)), { source: 'mem' });
+    const options = { backend: 'node', device: 'cpu', settings: manifest.settings, anchors: new Map([['x', new Float32Array(3)]]) };
+    await expect(AnomalyDetector.fromModels(opened.models, options)).rejects.toThrow('anchors of "x": has 3 values, [48, 2] needs 96');
   });
 
   it('refuses a file whose bytes differ, naming it', async () => {

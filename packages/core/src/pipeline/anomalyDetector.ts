@@ -221,12 +221,9 @@ export class AnomalyDetector {
     return promptAnchors(input, promptName);
   }
 
-  /** Seeds the anchor cache with precomputed anchors (checked to be [embed, 2]). */
+  /** Seeds the anchor cache with precomputed anchors (checked by checkRunOptions before any session started). */
   private seedAnchors(anchors: ReadonlyMap<string, Float32Array> | undefined): this {
-    for (const [name, values] of anchors ?? []) {
-      if (values.length !== this.embedDim * 2) throw new AaclipError(`has ${values.length} values, [${this.embedDim}, 2] needs ${this.embedDim * 2}`, `anchors of "${name}"`);
-      this.anchorCache.set(name, Promise.resolve(values));
-    }
+    for (const [name, values] of anchors ?? []) this.anchorCache.set(name, Promise.resolve(values));
     return this;
   }
 
@@ -305,6 +302,10 @@ function checkRunOptions(
   options: DetectorRunOptions,
 ): { parts: DetectorParts; promptSet: PromptSet; batchSize: number } {
   checkSettingsForModel(settings, parts.config, 'settings');
+  const embed = parts.config.embed_dim;
+  for (const [name, values] of options.anchors ?? []) {
+    if (values.length !== embed * 2) throw new AaclipError(`has ${values.length} values, [${embed}, 2] needs ${embed * 2}`, `anchors of "${name}"`);
+  }
   const promptSet = options.promptSet === undefined ? DEFAULT_PROMPT_SET : parsePromptSet(options.promptSet, 'promptSet');
   const batch = options.batchSize ?? 1;
   if (!Number.isInteger(batch) || batch < 1) throw new AaclipError(`must be an integer ≥ 1, got ${batch}`, 'batchSize');
