@@ -113,8 +113,9 @@ export interface Detection {
   /** One map per `settings.levels` entry, in that order, each in [0, 1] (blurred, upsampled). */
   readonly levelMaps: readonly Float32Array[];
   /**
-   * The image's anomaly score in [0, 1]: industrial ½·pixelMax + ½·(det-token probability),
-   * medical pixelMax (the reference's rule for the settings' domain).
+   * The det token's anomaly probability `(det · anchors[:, 1] + 1) / 2`, in [0, 1]. Evaluation
+   * combines it with `pixelMax` only after min–max normalising both over a class's test images
+   * (industrial ½·map max + ½·score, medical map max), so that rule cannot be applied per image.
    */
   readonly imageScore: number;
   /** Largest value of `anomalyMap`, in [0, 1]. */
