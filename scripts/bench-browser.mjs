@@ -21,8 +21,8 @@
 // Without a GPU, Chromium's WebGPU adapter is SwiftShader, a Vulkan driver emulated on the CPU:
 // its figures show whether the path runs, not what a GPU does.
 //
-// Prints JSON: per case the stages' times, seconds per image, CPU seconds of Chromium's processes
-// per image, memory, and how the case ended; the load average before and after.
+// Prints JSON: per case the stages' times, seconds per image, memory, and how the case ended; the
+// load average before and after.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
@@ -243,8 +243,10 @@ async function runCase(spec, server, chromium) {
     runtime: handle?.runtime ?? null,
     secondsPerImage: runs.length ? +(runs.reduce((a, b) => a + b, 0) / runs.length).toFixed(3) : null,
     runs,
-    // CPU seconds of all Chromium processes per timed pass (sampled every 250 ms around them).
-    cpuSecondsPerImage: runs.length && cpuAtWarmUpEnd !== null && cpuAtEnd !== null ? +((cpuAtEnd - cpuAtWarmUpEnd) / runs.length).toFixed(2) : null,
+    // CPU seconds of all Chromium processes from the end of the warm-up to the end of the case:
+    // the timed passes plus the page's memory measurements and the detector's disposal, so an
+    // upper bound, not the passes' cost (the page cannot be sampled while a pass holds its thread).
+    cpuSecondsAfterWarmUp: cpuAtWarmUpEnd !== null && cpuAtEnd !== null ? +(cpuAtEnd - cpuAtWarmUpEnd).toFixed(1) : null,
     warmUpSeconds: handle?.warmUpSeconds ?? null,
     readFilesSeconds: handle?.readSeconds ?? null,
     setupSeconds: handle?.setupSeconds ?? null,
