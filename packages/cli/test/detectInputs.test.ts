@@ -5,7 +5,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { registerBackend, unregisterBackend, type Backend, type TensorMap } from '@aaclip/core';
+import { registerBackend, unregisterBackend, type Backend, type BackendSession, type SessionOptions, type TensorMap } from '@aaclip/core';
 import { createNodeBackend } from '@aaclip/backend-node';
 import { aaclip } from './runCli.js';
 import { parseGlob } from '../src/input/globPattern.js';
@@ -36,26 +36,32 @@ const MODEL_FLAGS = [
   '--image-size', '48',
 ];
 
-/** The node backend, recording the batch size of every vision-model run (the runs fed pixel_values). */
+/**
+ * The node backend, recording the batch size of every vision-model run (the runs fed
+ * pixel_values). Sessions loaded from the disk cache (createSessionFromFile, a warm start) are
+ * counted as well as freshly built ones.
+ */
 const visionRuns: number[] = [];
+function countingSession(session: BackendSession): BackendSession {
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    dispose: () => session.dispose(),
+    run(feeds) {
+      const pixels = feeds['pixel_values'];
+      if (pixels) visionRuns.push(pixels.shape[0]!);
+      return session.run(feeds);
+    },
+  };
+}
 function countingBackend(): Backend {
   const inner = createNodeBackend();
+  const fromFile = inner.createSessionFromFile?.bind(inner);
   return {
     ...inner,
     name: 'counting',
-    async createSession(model, options) {
-      const session = await inner.createSession(model, options);
-      return {
-        inputNames: session.inputNames,
-        outputNames: session.outputNames,
-        dispose: () => session.dispose(),
-        run(feeds) {
-          const pixels = feeds['pixel_values'];
-          if (pixels) visionRuns.push(pixels.shape[0]!);
-          return session.run(feeds);
-        },
-      };
-    },
+    createSession: async (model, options) => countingSession(await inner.createSession(model, options)),
+    ...(fromFile ? { createSessionFromFile: async (file: string, options: SessionOptions) => countingSession(await fromFile(file, options)) } : {}),
   };
 }
 
