@@ -4,8 +4,8 @@
 //   node scripts/load-serve.mjs [--requests 500] [--concurrency 1,4,16] [--threads 1] [--server-concurrency 1] [--max-queue 64] [--built]
 //
 // Starts `aaclip serve` as its own process on 127.0.0.1 with a free port — from the TypeScript
-// sources (test-support/runCliFromSource.mjs: no build needed, but Vite's module runner lives in
-// the server process and adds to its memory), or with --built from the built CLI
+// sources (test-support/aaclipFromSource.mjs: no build needed, but the TypeScript compiler's
+// hooks live in the server process and add to its memory), or with --built from the built CLI
 // (packages/cli/bin/aaclip.js, after `npm run build`), as a user runs it — waits for /v1/ready, sends
 // 10 warm-up requests, then for each client concurrency sends --requests POST /v1/detect requests
 // (the fixture's three PNGs in turn, raw bodies, class "dark bottle", scores only) from that many
@@ -48,7 +48,7 @@ const images = ['img0.png', 'img1.png', 'img2.png'].map((f) => readFileSync(path
 const server = spawn(
   process.execPath,
   [
-    path.join(repoRoot, values.built ? 'packages/cli/bin/aaclip.js' : 'test-support/runCliFromSource.mjs'),
+    ...(values.built ? [path.join(repoRoot, 'packages/cli/bin/aaclip.js')] : ['--conditions=@aaclip/source', path.join(repoRoot, 'test-support/aaclipFromSource.mjs')]),
     'serve',
     '--model-config', path.join(fixture, 'open_clip_config.json'),
     '--weights', path.join(fixture, 'clip.safetensors'),
@@ -136,7 +136,7 @@ const exitCode = await exited;
 
 const report = {
   model: 'tiny-aaclip fixture (image size 48, adapters), node backend, cpu',
-  cli: values.built ? 'built (packages/cli/bin/aaclip.js)' : 'from the sources (test-support/runCliFromSource.mjs)',
+  cli: values.built ? 'built (packages/cli/bin/aaclip.js)' : 'from the sources (test-support/aaclipFromSource.mjs)',
   server: { threads: Number(values.threads), concurrency: Number(values['server-concurrency']), maxQueue: Number(values['max-queue']) },
   cores: os.cpus().length,
   loadAverage: { before: round(loadBefore, 2), after: round(os.loadavg()[0], 2) },

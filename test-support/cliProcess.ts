@@ -1,4 +1,4 @@
-// `aaclip` as a real child process, run from the TypeScript sources (runCliFromSource.mjs), for
+// `aaclip` as a real child process, run from the TypeScript sources (aaclipFromSource.mjs), for
 // tests that need signals, exit codes or a listening server.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
@@ -16,7 +16,7 @@ export interface CliProcess {
 }
 
 export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'test-support/runCliFromSource.mjs'), ...args], {
+  const child = spawn(process.execPath, ['--conditions=@aaclip/source', path.join(repoRoot, 'test-support/aaclipFromSource.mjs'), ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
   });
