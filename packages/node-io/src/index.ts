@@ -12,7 +12,7 @@ export { decodeImageFile, decodeImageBytes } from './decodeImage.js';
 export { checkPixelCount, MAX_IMAGE_PIXELS, type DecodeImageOptions } from './pixelLimit.js';
 export { writeFileAtomic } from './files/writeFileAtomic.js';
 export { readRegularFile, MAX_FILE_BYTES, type InputFileKind } from './files/readRegularFile.js';
-export { findModelFiles, loadModelFiles, loadTokenizer, readModelConfig, readWeightsFile, MODEL_DIR_FILES, type ModelFiles } from './files/loadModelFiles.js';
+export { findModelFiles, scanModelFolder, missingModelFileProblem, loadModelFiles, loadTokenizer, readModelConfig, readWeightsFile, MODEL_DIR_FILES, type ModelFiles, type FoundModelFiles } from './files/loadModelFiles.js';
 export { MAX_FILE_NAME_BYTES, utf8Prefix } from './files/fileNames.js';
 export { checkBundleTarget, isBundleDir, nodeSha256, openBundleDir, readBundleManifest, writeBundleDir } from './files/bundleDir.js';
 

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { AaclipError } from '@aaclip/core';
-import { findModelFiles, type ModelFiles } from '@aaclip/backend-node';
+import { scanModelFolder, type FoundModelFiles } from '@aaclip/backend-node';
 import { isModelPreset, looksLikeRepoReference, MODEL_PRESETS, resolveHubModel, type ResolvedHubModel } from '@aaclip/hub';
 import { createTransferProgress } from '../output/transferProgress.js';
 
@@ -20,14 +20,15 @@ export async function pullHubModel(reference: string, source: string, hub: { cac
 }
 
 /**
- * The model files `--model <value>` names: an existing folder is read as a model folder; a preset
- * name or `org/name[@revision]` that is not a folder comes from the Hugging Face hub cache.
+ * The model files `--model <value>` names: an existing folder is read as a model folder (any file
+ * it lacks may come from a flag); a preset name or `org/name[@revision]` that is not a folder comes
+ * from the Hugging Face hub cache.
  */
-export async function modelFilesFromFolderOrHub(value: string): Promise<ModelFiles> {
+export async function modelFilesFromFolderOrHub(value: string): Promise<FoundModelFiles> {
   const entry = await stat(value).catch(() => null);
   if (entry || !isHubModelReference(value)) {
     if (!entry) throw new AaclipError(`no such folder, and not a preset (${MODEL_PRESETS.map((p) => p.name).join(', ')}) or a hub repo id (org/name[@revision])`, value);
-    return findModelFiles(value);
+    return scanModelFolder(value);
   }
   try {
     return (await pullHubModel(value, '--model')).files;

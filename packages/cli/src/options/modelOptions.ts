@@ -1,5 +1,5 @@
 import { AaclipError, MAX_IMAGE_SIZE, PRECISIONS, Precision, ZeroShotMode, parseImageSize, type AaclipSettings } from '@aaclip/core';
-import { defaultCacheDir, isBundleDir, readBundleManifest, type ModelFiles } from '@aaclip/backend-node';
+import { defaultCacheDir, isBundleDir, missingModelFileProblem, readBundleManifest, type ModelFiles } from '@aaclip/backend-node';
 import { modelFilesFromFolderOrHub } from './hubModel.js';
 
 /** parseArgs option specs shared by every command that runs a model (detect, eval). */
@@ -25,7 +25,8 @@ export const MODEL_OPTION_SPECS = {
 export const MODEL_OPTIONS_HELP = `Model:
   --model <dir>             a folder with open_clip_config.json, open_clip_model.safetensors,
                             optionally aaclip_adapters.safetensors, and the vocabulary
-                            (bpe_simple_vocab_16e6.txt.gz, or vocab.json + merges.txt);
+                            (bpe_simple_vocab_16e6.txt.gz, or vocab.json + merges.txt); a file
+                            the folder lacks may come from its flag (e.g. --vocab);
                             or a bundle folder from \`aaclip export\` (aaclip-bundle.json: its graphs
                             run as built, every file checked against its sha256; --domain may change)
   --model <preset|org/name[@rev]>
@@ -121,8 +122,10 @@ export async function resolveModelFiles(
   const fromDir = values.model ? await modelFilesFromFolderOrHub(values.model) : null;
   const pick = (flag: 'model-config' | 'weights' | 'vocab', fallback: string | undefined): string => {
     const value = values[flag] ?? fallback;
-    if (!value) throw new AaclipError('is required (or give --model <dir>)', `--${flag}`);
-    return value;
+    if (value) return value;
+    if (values.model === undefined) throw new AaclipError('is required (or give --model <dir>)', `--${flag}`);
+    // A folder may lack a file that a flag names instead (e.g. the vocabulary kept elsewhere).
+    throw new AaclipError(`${missingModelFileProblem(flag === 'model-config' ? 'config' : flag)}; give --${flag}`, values.model);
   };
   return {
     modelConfig: pick('model-config', fromDir?.modelConfig),

@@ -39,17 +39,42 @@ async function firstExisting(dir: string, names: readonly string[]): Promise<str
   return null;
 }
 
-/** Finds the model files in a folder; a missing required file is an error naming the folder. */
-export async function findModelFiles(dir: string): Promise<ModelFiles> {
+/** What a model folder holds of each kind; a kind it lacks is absent (see `findModelFiles`). */
+export interface FoundModelFiles {
+  readonly modelConfig?: string;
+  readonly weights?: string;
+  readonly adapters: readonly string[];
+  readonly vocab?: string;
+}
+
+/** The model files a folder holds, any of them possibly missing (flags may name the rest). */
+export async function scanModelFolder(dir: string): Promise<FoundModelFiles> {
   const st = await stat(dir).catch(() => null);
   if (!st?.isDirectory()) throw new AaclipError('not a folder', dir);
-  const need = async (kind: 'config' | 'weights' | 'vocab'): Promise<string> => {
-    const found = await firstExisting(dir, MODEL_DIR_FILES[kind]);
-    if (!found) throw new AaclipError(`no ${kind} file (looked for ${MODEL_DIR_FILES[kind].join(', ')})`, dir);
-    return found;
+  const [modelConfig, weights, adapters, vocab] = await Promise.all(
+    (['config', 'weights', 'adapters', 'vocab'] as const).map((kind) => firstExisting(dir, MODEL_DIR_FILES[kind])),
+  );
+  return {
+    ...(modelConfig ? { modelConfig } : {}),
+    ...(weights ? { weights } : {}),
+    adapters: adapters ? [adapters] : [],
+    ...(vocab ? { vocab } : {}),
   };
-  const adapters = await firstExisting(dir, MODEL_DIR_FILES.adapters);
-  return { modelConfig: await need('config'), weights: await need('weights'), adapters: adapters ? [adapters] : [], vocab: await need('vocab') };
+}
+
+/** The problem to report when a folder lacks a required kind of file. */
+export function missingModelFileProblem(kind: 'config' | 'weights' | 'vocab'): string {
+  return `no ${kind} file (looked for ${MODEL_DIR_FILES[kind].join(', ')})`;
+}
+
+/** Finds the model files in a folder; a missing required file is an error naming the folder. */
+export async function findModelFiles(dir: string): Promise<ModelFiles> {
+  const found = await scanModelFolder(dir);
+  const need = (kind: 'config' | 'weights' | 'vocab', file: string | undefined): string => {
+    if (!file) throw new AaclipError(missingModelFileProblem(kind), dir);
+    return file;
+  };
+  return { modelConfig: need('config', found.modelConfig), weights: need('weights', found.weights), adapters: found.adapters, vocab: need('vocab', found.vocab) };
 }
 
 /** A model file's bytes with its name; only regular files within the kind's size limit are read. */
