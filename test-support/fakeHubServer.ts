@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 
 export interface FakeRepoFile {
   readonly path: string;
@@ -227,4 +228,26 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
   const server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return server;
+}
+
+/** The hub client's environment variables that the CLI tests set. */
+const HUB_VARIABLES = ['HF_ENDPOINT', 'HF_HUB_CACHE', 'HF_HOME', 'HF_TOKEN', 'HF_HUB_OFFLINE'] as const;
+
+/**
+ * Points this process's hub environment at a loopback hub with its cache under `work` (no token,
+ * online), for tests that run the CLI in-process. Returns the function that puts it back.
+ */
+export function useHubEnvironment(hubUrl: string, work: string): () => void {
+  const saved = HUB_VARIABLES.map((name) => [name, process.env[name]] as const);
+  delete process.env.HF_TOKEN;
+  delete process.env.HF_HUB_OFFLINE;
+  process.env.HF_ENDPOINT = hubUrl;
+  process.env.HF_HUB_CACHE = path.join(work, 'hub-cache');
+  process.env.HF_HOME = path.join(work, 'hf-home');
+  return () => {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
 }

@@ -9,15 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBundleManifest } from '@aaclip/core';
 import { aaclip } from './runCli.js';
 import { fixtureFile } from '../../../test-support/fixture.js';
-import { FakeHub } from '../../../test-support/fakeHubServer.js';
+import { FakeHub, useHubEnvironment } from '../../../test-support/fakeHubServer.js';
 import { TINY_COMMIT, tinyModelRepo } from '../../../test-support/fakeHubRepos.js';
 
-const HUB_VARIABLES = ['HF_ENDPOINT', 'HF_HUB_CACHE', 'HF_HOME', 'HF_TOKEN', 'HF_HUB_OFFLINE'] as const;
 const REPO = 'aaclip-test/tiny-clip';
 
 let work: string;
 let hub: FakeHub;
-const savedEnv: Partial<Record<string, string>> = {};
+let restoreHubEnvironment: () => void;
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const fileSha256 = async (file: string): Promise<string> => sha256(new Uint8Array(await readFile(file)));
 
@@ -32,19 +31,11 @@ interface CardFile {
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'aaclip-provenance-'));
   hub = await new FakeHub({ [REPO]: tinyModelRepo() }).start();
-  for (const name of HUB_VARIABLES) savedEnv[name] = process.env[name];
-  delete process.env.HF_TOKEN;
-  delete process.env.HF_HUB_OFFLINE;
-  process.env.HF_ENDPOINT = hub.url;
-  process.env.HF_HUB_CACHE = path.join(work, 'hub-cache');
-  process.env.HF_HOME = path.join(work, 'hf-home');
+  restoreHubEnvironment = useHubEnvironment(hub.url, work);
 });
 
 afterAll(async () => {
-  for (const name of HUB_VARIABLES) {
-    if (savedEnv[name] === undefined) delete process.env[name];
-    else process.env[name] = savedEnv[name];
-  }
+  restoreHubEnvironment();
   await hub.stop();
   await rm(work, { recursive: true, force: true });
 });

@@ -7,18 +7,17 @@ import { maxAbsError } from '@aaclip/core/testing';
 import { aaclip } from './runCli.js';
 import { fixtureFile } from '../../../test-support/fixture.js';
 import { fixtureTensors, readTensorFile } from '../../../test-support/fixtureLoader.js';
-import { FakeHub } from '../../../test-support/fakeHubServer.js';
+import { FakeHub, useHubEnvironment } from '../../../test-support/fakeHubServer.js';
 import { TINY_COMMIT, tinyModelRepo, tokenizerRepo } from '../../../test-support/fakeHubRepos.js';
 
 // The fixture README's tolerance for a map of an image that needs no resize.
 const NO_RESIZE_MAP_TOL = 1e-3;
 const IMAGES = ['img0.png', 'img1.png', 'img2.png'].map((f) => fixtureFile(`images/${f}`));
-const HUB_VARIABLES = ['HF_ENDPOINT', 'HF_HUB_CACHE', 'HF_HOME', 'HF_TOKEN', 'HF_HUB_OFFLINE'] as const;
 
 let work: string;
 let hub: FakeHub;
 let golden: TensorMap;
-const savedEnv: Partial<Record<string, string>> = {};
+let restoreHubEnvironment: () => void;
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'aaclip-pull-'));
@@ -29,19 +28,11 @@ beforeAll(async () => {
     'timm/vit_large_patch14_clip_336.openai': tinyModelRepo({ withVocab: false }),
     'openai/clip-vit-large-patch14-336': tokenizerRepo(),
   }).start();
-  for (const name of HUB_VARIABLES) savedEnv[name] = process.env[name];
-  delete process.env.HF_TOKEN;
-  delete process.env.HF_HUB_OFFLINE;
-  process.env.HF_ENDPOINT = hub.url;
-  process.env.HF_HUB_CACHE = path.join(work, 'hub-cache');
-  process.env.HF_HOME = path.join(work, 'hf-home');
+  restoreHubEnvironment = useHubEnvironment(hub.url, work);
 });
 
 afterAll(async () => {
-  for (const name of HUB_VARIABLES) {
-    if (savedEnv[name] === undefined) delete process.env[name];
-    else process.env[name] = savedEnv[name];
-  }
+  restoreHubEnvironment();
   await hub.stop();
   await rm(work, { recursive: true, force: true });
 });
