@@ -30,6 +30,9 @@ export default defineConfig({
     include: ['packages/*/test/e2e/**/*.e2e.ts', 'packages/backend-node/test/conformance.test.ts'],
     testTimeout: 600_000,
     hookTimeout: 600_000,
+    // expect.poll waits for a page to react (an image decoded, a button enabled). Its 1 s default
+    // is too short on a machine whose cores other jobs share; a real failure still shows, later.
+    expect: { poll: { timeout: 60_000, interval: 100 } },
     pool: 'forks',
     // One at a time: the software GPU is CPU-bound.
     fileParallelism: false,
