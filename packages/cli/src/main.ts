@@ -1,7 +1,3 @@
-import { AaclipError } from '@aaclip/core';
-// Register the runtime backends: node (priority 2) before web (wasm/webgpu, priority 1).
-import '@aaclip/backend-node';
-import '@aaclip/backend-web';
 import { commands } from './commands/index.js';
 
 function topLevelHelp(): string {
@@ -25,11 +21,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(topLevelHelp());
     return name ? 0 : 1;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     console.error(`aaclip: unknown command "${name}" (commands: ${commands.map((c) => c.name).join(', ')})`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(command.usage);
     return 0;
@@ -37,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (err) {
-    const message = err instanceof AaclipError || err instanceof Error ? err.message : String(err);
+    const message = err instanceof Error ? err.message : String(err);
     console.error(`aaclip ${name}: ${message.split('\n')[0]}`);
     if (process.env.AACLIP_DEBUG && err instanceof Error) console.error(err.stack);
     return 1;

@@ -14,6 +14,7 @@ export { writeFileAtomic } from './files/writeFileAtomic.js';
 export { readRegularFile, MAX_FILE_BYTES, type InputFileKind } from './files/readRegularFile.js';
 export { findModelFiles, scanModelFolder, missingModelFileProblem, loadModelFiles, loadTokenizer, readModelConfig, readWeightsFile, MODEL_DIR_FILES, type ModelFiles, type FoundModelFiles } from './files/loadModelFiles.js';
 export { MAX_FILE_NAME_BYTES, utf8Prefix } from './files/fileNames.js';
+export { defaultCacheDir } from './files/cacheDir.js';
 export { checkBundleTarget, isBundleDir, nodeSha256, openBundleDir, readBundleManifest, writeBundleDir } from './files/bundleDir.js';
 
 /**

@@ -11,6 +11,7 @@ import { MODEL_OPTION_SPECS, parsePositiveInt, resolveModelOptions, type ModelCh
 import { createProgress } from '../output/progress.js';
 import { RANDOM_MODEL_PRESETS, randomModelFiles } from '../bench/randomClipModel.js';
 import { measureGemmRate, visionPassFlops, visionTokens } from '../bench/gemmRate.js';
+import '../options/registerBackends.js';
 
 const USAGE = `Usage: aaclip bench [--model <dir> | model files | --random <name> --vocab <file>] [options]
 
@@ -72,7 +73,6 @@ async function syntheticPng(): Promise<Uint8Array> {
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'measure start-up, images per second, stage times, memory and the GEMM rate',
   usage: USAGE,
   async run(argv) {
     const commandStart = process.uptime(); // node start-up and module loading, before this line

@@ -22,7 +22,6 @@ Example:
 
 export const collectCommand: Command = {
   name: 'collect',
-  summary: 'wait for the images an earlier submit queued and write their scores and maps',
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...QUEUE_OPTION_SPECS, out: { type: 'string' } } });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AaclipError, convertCheckpoints, convertedMetadata, writeSafetensors, type ConvertInput } from '@aaclip/core';
-import { nodeSha256, readRegularFile, writeFileAtomic } from '@aaclip/backend-node';
+import { nodeSha256, readRegularFile, writeFileAtomic } from '@aaclip/backend-node/node-io';
 import type { Command } from './command.js';
 import { formatBytes } from '../output/formatBytes.js';
 
@@ -48,7 +48,6 @@ export const INFERRED_CONFIG_NAME = 'open_clip_config.json';
 
 export const convertCommand: Command = {
   name: 'convert',
-  summary: 'convert checkpoints (open_clip .bin, OpenAI TorchScript .pt, adapter .pth) to safetensors',
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseArgs({

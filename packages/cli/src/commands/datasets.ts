@@ -160,7 +160,6 @@ const SUBCOMMANDS: Readonly<Record<string, (argv: string[]) => Promise<number>>>
 
 export const datasetsCommand: Command = {
   name: 'datasets',
-  summary: 'list dataset kinds, check a dataset, write a (few-shot) JSONL manifest, generate a synthetic dataset',
   usage: USAGE,
   async run(argv) {
     const [sub, ...rest] = argv;

@@ -115,7 +115,6 @@ function describeFailure(image: string, err: Error, what = ''): string {
 
 export const detectCommand: Command = {
   name: 'detect',
-  summary: 'score images and write anomaly maps, scores and heatmaps',
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseArgs({

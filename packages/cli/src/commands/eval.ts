@@ -52,7 +52,6 @@ Examples:
 
 export const evalCommand: Command = {
   name: 'eval',
-  summary: 'evaluate on a dataset: metrics.json, metrics.csv, report.md, report.html',
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseArgs({

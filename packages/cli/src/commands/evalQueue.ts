@@ -1,5 +1,5 @@
 import { AaclipError, type RawImage } from '@aaclip/core';
-import { decodeImageFile } from '@aaclip/backend-node';
+import { decodeImageFile } from '@aaclip/backend-node/node-io';
 import type { EvaluationClass, MapDetector } from '@aaclip/eval';
 import { readOutcomes, submitImages, waitForJobs } from '@aaclip/queue';
 import { openQueue, RETRY_OPTIONS_HELP, retryOptions } from '../options/queueOptions.js';

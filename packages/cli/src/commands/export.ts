@@ -9,6 +9,7 @@ import { MODEL_OPTION_SPECS, resolveModelOptions } from '../options/modelOptions
 import { resolveModelFilesWithProvenance } from '../options/modelProvenance.js';
 import { createProgress } from '../output/progress.js';
 import { formatBytes } from '../output/formatBytes.js';
+import '../options/registerBackends.js';
 
 const USAGE = `Usage: aaclip export --out <dir> [model options] [--image-size <n>] [--precision fp32|fp16|int8] [--class-names <a,b,…>] [--force]
 
@@ -73,7 +74,6 @@ function classNamesOption(value: string | undefined): string[] {
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'export a self-contained bundle: ONNX graphs, tokenizer, anchors, manifest',
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseArgs({

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AaclipError, backboneName, defaultAaclipSettings, readWeightsBytes, type BundleManifest, type BundleSource, type ClipModelConfig } from '@aaclip/core';
-import { isBundleDir, nodeSha256, readBundleManifest, readModelConfig, readRegularFile } from '@aaclip/backend-node';
+import { isBundleDir, nodeSha256, readBundleManifest, readModelConfig, readRegularFile } from '@aaclip/backend-node/node-io';
 import type { Command } from './command.js';
 import type { HubFileProvenance } from '@aaclip/hub';
 import { resolveModelFilesWithProvenance } from '../options/modelProvenance.js';
@@ -168,7 +168,6 @@ function printCard(card: ModelCard): void {
 
 export const infoCommand: Command = {
   name: 'info',
-  summary: 'show a model card: backbone, image size, adapters, precision, files and their sha256',
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseArgs({

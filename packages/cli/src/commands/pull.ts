@@ -49,7 +49,6 @@ function provenanceLine(role: string, p: HubFileProvenance): string {
 
 export const pullCommand: Command = {
   name: 'pull',
-  summary: 'fetch a model (preset or Hugging Face repo id) into the hub cache',
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseArgs({

@@ -86,7 +86,6 @@ function shutdownSignal(): { received: Promise<string>; remove(): void } {
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'serve the model over HTTP (inspection service)',
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseArgs({

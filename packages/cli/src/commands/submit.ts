@@ -41,7 +41,6 @@ Examples:
 
 export const submitCommand: Command = {
   name: 'submit',
-  summary: 'queue images for workers on a Redis server; wait and write scores and maps',
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseArgs({

@@ -9,6 +9,7 @@ import { parsePositiveInt, resolveModelFiles } from '../options/modelOptions.js'
 import { checkOutFolder } from '../options/outFolder.js';
 import { createProgress } from '../output/progress.js';
 import { DATASET_OPTION_SPECS, DATASET_OPTIONS_HELP, datasetOptions } from '../options/datasetOptions.js';
+import '../options/registerBackends.js';
 
 const USAGE = `Usage: aaclip train --dataset <kind> --root <dir> (--model <dir> | --model-config <json> --weights <file> --vocab <file>) --out <dir> [options]
 
@@ -93,7 +94,6 @@ function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
 
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'train the AA-CLIP adapters (stage 1 text, stage 2 image) on a dataset',
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseArgs({

@@ -33,7 +33,6 @@ Example:
 
 export const workerCommand: Command = {
   name: 'worker',
-  summary: 'score the images queued on a Redis server (BullMQ), until stopped',
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseArgs({

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { AaclipError } from '@aaclip/core';
-import { scanModelFolder, type FoundModelFiles } from '@aaclip/backend-node';
+import { scanModelFolder, type FoundModelFiles } from '@aaclip/backend-node/node-io';
 import { isModelPreset, looksLikeRepoReference, MODEL_PRESETS, resolveHubModel, type ResolvedHubModel } from '@aaclip/hub';
 import { createTransferProgress } from '../output/transferProgress.js';
 

@@ -1,5 +1,5 @@
 import { AaclipError, MAX_IMAGE_SIZE, PRECISIONS, Precision, ZeroShotMode, parseImageSize, type AaclipSettings } from '@aaclip/core';
-import { defaultCacheDir, isBundleDir, missingModelFileProblem, readBundleManifest, type ModelFiles } from '@aaclip/backend-node';
+import { defaultCacheDir, isBundleDir, missingModelFileProblem, readBundleManifest, type ModelFiles } from '@aaclip/backend-node/node-io';
 import { modelFilesFromFolderOrHub } from './hubModel.js';
 
 /** parseArgs option specs shared by every command that runs a model (detect, eval). */

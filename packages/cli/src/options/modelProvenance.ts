@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { ModelFiles } from '@aaclip/backend-node';
+import type { ModelFiles } from '@aaclip/backend-node/node-io';
 import type { HubFileProvenance } from '@aaclip/hub';
 import { isHubModelReference, pullHubModel } from './hubModel.js';
 import { resolveModelFiles, type ModelOptionValues } from './modelOptions.js';

@@ -3,6 +3,7 @@ import { openBundleDir, startCachedDetector } from '@aaclip/backend-node';
 import type { ModelChoice } from './modelOptions.js';
 import type { Progress } from '../output/progress.js';
 import { formatBytes } from '../output/formatBytes.js';
+import './registerBackends.js';
 
 /**
  * Starts a detector from the chosen model files through the disk caches (startCachedDetector),

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { MAX_FILE_NAME_BYTES, utf8Prefix } from '@aaclip/backend-node';
+import { MAX_FILE_NAME_BYTES, utf8Prefix } from '@aaclip/backend-node/node-io';
 
 const HEATMAP_EXTENSION = '.png';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { writeSafetensors, type TensorMap } from '@aaclip/core';
-import { writeFileAtomic } from '@aaclip/backend-node';
+import { writeFileAtomic } from '@aaclip/backend-node/node-io';
 import { mapKey } from './detectOutputNames.js';
 
 /** One scored image as detect's output files record it. */

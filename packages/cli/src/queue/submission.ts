@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AaclipError } from '@aaclip/core';
-import { writeFileAtomic } from '@aaclip/backend-node';
+import { writeFileAtomic } from '@aaclip/backend-node/node-io';
 import { redactedUrl } from '@aaclip/queue';
 
 /** `<out>/submission.json`: what `aaclip submit` queued, so that `aaclip collect` can gather it later. */
