@@ -19,19 +19,27 @@ export async function pullHubModel(reference: string, source: string, hub: { cac
   }
 }
 
+/** What `--model <value>` names: a folder's files, or a hub model's with where each came from. */
+export interface ModelSource {
+  readonly files: FoundModelFiles;
+  /** The hub model (provenance of every file) when the value was a preset or repo id; else null. */
+  readonly hub: ResolvedHubModel | null;
+}
+
 /**
  * The model files `--model <value>` names: an existing folder is read as a model folder (any file
  * it lacks may come from a flag); a preset name or `org/name[@revision]` that is not a folder comes
  * from the Hugging Face hub cache.
  */
-export async function modelFilesFromFolderOrHub(value: string): Promise<FoundModelFiles> {
+export async function modelSourceFromFolderOrHub(value: string): Promise<ModelSource> {
   const entry = await stat(value).catch(() => null);
   if (entry || !isHubModelReference(value)) {
     if (!entry) throw new AaclipError(`no such folder, and not a preset (${MODEL_PRESETS.map((p) => p.name).join(', ')}) or a hub repo id (org/name[@revision])`, value);
-    return scanModelFolder(value);
+    return { files: await scanModelFolder(value), hub: null };
   }
   try {
-    return (await pullHubModel(value, '--model')).files;
+    const hub = await pullHubModel(value, '--model');
+    return { files: hub.files, hub };
   } catch (err) {
     // A mistyped folder name looks like a repo id: say that both were tried.
     if (err instanceof AaclipError && (err.code === 'not-found' || err.code === 'unavailable') && !isModelPreset(value)) {

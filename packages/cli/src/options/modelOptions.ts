@@ -1,6 +1,6 @@
 import { AaclipError, MAX_IMAGE_SIZE, PRECISIONS, Precision, ZeroShotMode, parseImageSize, type AaclipSettings } from '@aaclip/core';
 import { defaultCacheDir, isBundleDir, missingModelFileProblem, readBundleManifest, type ModelFiles } from '@aaclip/backend-node/node-io';
-import { modelFilesFromFolderOrHub } from './hubModel.js';
+import { modelSourceFromFolderOrHub, type ModelSource } from './hubModel.js';
 
 /** parseArgs option specs shared by every command that runs a model (detect, eval). */
 export const MODEL_OPTION_SPECS = {
@@ -115,11 +115,20 @@ export async function resolveModelFiles(
   values: Pick<ModelOptionValues, 'model' | 'model-config' | 'weights' | 'vocab' | 'adapters'>,
   withAdapters = true,
 ): Promise<ModelFiles> {
+  return (await resolveModelSource(values, withAdapters)).files;
+}
+
+/** As resolveModelFiles, with the hub model the files came from when --model named one. */
+export async function resolveModelSource(
+  values: Pick<ModelOptionValues, 'model' | 'model-config' | 'weights' | 'vocab' | 'adapters'>,
+  withAdapters = true,
+): Promise<{ readonly files: ModelFiles; readonly hub: ModelSource['hub'] }> {
   // A bundle holds built graphs and no weights: only detect and eval (resolveModelOptions) run one.
   if (values.model !== undefined && (await isBundleDir(values.model))) {
     throw new AaclipError(`${values.model} is a bundle (built graphs, no weights); this command needs the model's own files`, '--model');
   }
-  const fromDir = values.model ? await modelFilesFromFolderOrHub(values.model) : null;
+  const source = values.model ? await modelSourceFromFolderOrHub(values.model) : null;
+  const fromDir = source?.files;
   const pick = (flag: 'model-config' | 'weights' | 'vocab', fallback: string | undefined): string => {
     const value = values[flag] ?? fallback;
     if (value) return value;
@@ -127,12 +136,13 @@ export async function resolveModelFiles(
     // A folder may lack a file that a flag names instead (e.g. the vocabulary kept elsewhere).
     throw new AaclipError(`${missingModelFileProblem(flag === 'model-config' ? 'config' : flag)}; give --${flag}`, values.model);
   };
-  return {
+  const files: ModelFiles = {
     modelConfig: pick('model-config', fromDir?.modelConfig),
     weights: pick('weights', fromDir?.weights),
     adapters: withAdapters ? (values.adapters ?? fromDir?.adapters ?? []) : [],
     vocab: pick('vocab', fromDir?.vocab),
   };
+  return { files, hub: source?.hub ?? null };
 }
 
 /** Turns the model flags into files and settings; a folder given with --model fills what the flags leave out. */
