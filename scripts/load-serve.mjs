@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // Load test of `aaclip serve` on the tiny fixture model over loopback. Not a test.
 //
-//   node scripts/load-serve.mjs [--requests 500] [--concurrency 1,4,16] [--threads 1] [--server-concurrency 1] [--max-queue 64] [--built]
+//   node scripts/load-serve.mjs [--requests 500] [--concurrency 1,4,16] [--warmup 300] [--threads 1] [--server-concurrency 1] [--max-queue 64] [--built]
 //
 // Starts `aaclip serve` as its own process on 127.0.0.1 with a free port — from the TypeScript
 // sources (test-support/aaclipFromSource.mjs: no build needed, but the TypeScript compiler's
 // hooks live in the server process and add to its memory), or with --built from the built CLI
 // (packages/cli/bin/aaclip.js, after `npm run build`), as a user runs it — waits for /v1/ready, sends
-// 10 warm-up requests, then for each client concurrency sends --requests POST /v1/detect requests
+// --warmup requests from as many clients as the largest --concurrency (so that the memory the
+// server keeps for that many requests at once, its allocator's pools and the JIT's code, is in
+// place before the start figure is taken; a few requests at one client leave the start figure
+// 10-15 % low), then for each client concurrency sends --requests POST /v1/detect requests
 // (the fixture's three PNGs in turn, raw bodies, class "dark bottle", scores only) from that many
 // concurrent clients (each sends its next request when its last one is answered, a 429 included,
 // without waiting for its Retry-After). Per phase it reports throughput (answers, and images
@@ -37,11 +40,13 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1' },
     'server-concurrency': { type: 'string', default: '1' },
     'max-queue': { type: 'string', default: '64' },
+    warmup: { type: 'string', default: '300' },
     built: { type: 'boolean', default: false },
   },
 });
 const requests = Number(values.requests);
 const clientLevels = values.concurrency.split(',').map(Number);
+const warmupRequests = Number(values.warmup);
 
 const images = ['img0.png', 'img1.png', 'img2.png'].map((f) => readFileSync(path.join(fixture, 'images', f)));
 
@@ -94,15 +99,10 @@ async function detectOnce() {
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-for (let i = 0; i < 10; i++) await detectOnce();
-const start = await serverProcess();
-const loadBefore = os.loadavg()[0];
-const phases = [];
-for (const clients of clientLevels) {
-  const before = await serverProcess();
+/** Sends `count` requests from `clients` concurrent clients, each sending its next when its last is answered. */
+async function sendFrom(clients, count) {
   const results = [];
-  let remaining = requests;
-  const t0 = performance.now();
+  let remaining = count;
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (remaining > 0) {
@@ -111,6 +111,17 @@ for (const clients of clientLevels) {
       }
     }),
   );
+  return results;
+}
+
+await sendFrom(Math.max(...clientLevels), warmupRequests);
+const start = await serverProcess();
+const loadBefore = os.loadavg()[0];
+const phases = [];
+for (const clients of clientLevels) {
+  const before = await serverProcess();
+  const t0 = performance.now();
+  const results = await sendFrom(clients, requests);
   const wall = (performance.now() - t0) / 1000;
   const after = await serverProcess();
   const latencies = results.filter((r) => r.status === 200).map((r) => r.ms).sort((a, b) => a - b);
@@ -137,6 +148,7 @@ const exitCode = await exited;
 const report = {
   model: 'tiny-aaclip fixture (image size 48, adapters), node backend, cpu',
   cli: values.built ? 'built (packages/cli/bin/aaclip.js)' : 'from the sources (test-support/aaclipFromSource.mjs)',
+  warmupRequests,
   server: { threads: Number(values.threads), concurrency: Number(values['server-concurrency']), maxQueue: Number(values['max-queue']) },
   cores: os.cpus().length,
   loadAverage: { before: round(loadBefore, 2), after: round(os.loadavg()[0], 2) },

@@ -104,8 +104,11 @@ try {
   const images = [];
   for (let i = 0; i < imageCount; i++) {
     const file = path.join(work, `img-${String(i).padStart(4, '0')}.png`);
-    const side = 40 + (i % 81);
-    await sharp(path.join(fixture, `images/img${i % 3}.png`)).resize(side, side + (Math.floor(i / 81) % 7)).png().toFile(file);
+    // Distinct files (a job's id is its content hash, so a repeated image would be scored once):
+    // 81 widths × 81 heights × the fixture's 3 images.
+    const width = 40 + (i % 81);
+    const height = 40 + (Math.floor(i / 81) % 81);
+    await sharp(path.join(fixture, `images/img${Math.floor(i / 6561) % 3}.png`)).resize(width, height, { fit: 'fill' }).png().toFile(file);
     images.push(file);
   }
   const loadBefore = os.loadavg()[0];
@@ -122,6 +125,8 @@ try {
     clearInterval(sampler);
     const wall = (performance.now() - t0) / 1000;
     if (code !== 0) throw new Error(`submit exited ${code}: ${submit.err.slice(-2000)}`);
+    const scored = workers.reduce((sum, w) => sum + w.lines.length, 0);
+    if (scored !== imageCount) throw new Error(`the workers scored ${scored} of the ${imageCount} images`);
     const workerCpu = workers.reduce((sum, w, i) => sum + (cpuSeconds(w.child.pid) - workerCpu0[i]), 0);
     const stamps = workers.flatMap((w) => w.lines).sort((a, b) => a - b);
     const steady = stamps.length > 1 ? (stamps.length - 1) / ((stamps.at(-1) - stamps[0]) / 1000) : null;
