@@ -26,12 +26,13 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`aaclip: unknown command "${name}" (commands: ${commands.map((c) => c.name).join(', ')})`);
     return 2;
   }
-  const command = await entry.load();
-  if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(command.usage);
-    return 0;
-  }
   try {
+    // Loading the command's module may fail too (a native package that cannot load here): one line.
+    const command = await entry.load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(command.usage);
+      return 0;
+    }
     return await command.run(rest);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
