@@ -57,7 +57,7 @@ export const pullCommand: Command = {
       strict: true,
       options: { 'hub-cache': { type: 'string' }, json: { type: 'boolean' } },
     });
-    if (positionals.length !== 1) throw new AaclipError('expects one preset or repo id (usage: aaclip pull <preset | org/name[@revision]>)', 'pull');
+    if (positionals.length !== 1) throw new AaclipError('expects one preset or repo id (usage: aaclip pull <preset | org/name[@revision]>)');
     const reference = positionals[0]!;
     if (!isHubModelReference(reference)) {
       throw new AaclipError(`not a preset (${MODEL_PRESETS.map((p) => p.name).join(', ')}) or a hub repo id (org/name[@revision])`, reference);
