@@ -1,4 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { commands } from './commands/index.js';
+
+/** The version of @aaclip/cli, from its package.json (beside src/ and dist/ alike). */
+function cliVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
 
 function topLevelHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -10,7 +17,7 @@ function topLevelHelp(): string {
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `aaclip <command> --help` for the options of a command.',
+    'Run `aaclip <command> --help` for the options of a command, `aaclip --version` for the version.',
   ].join('\n');
 }
 
@@ -20,6 +27,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(topLevelHelp());
     return name ? 0 : 1;
+  }
+  if (name === '--version' || name === '-V') {
+    console.log(`aaclip ${cliVersion()} (node ${process.versions.node})`);
+    return 0;
   }
   const entry = commands.find((c) => c.name === name);
   if (!entry) {

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../test-support/fixture.js';
@@ -42,5 +44,14 @@ describe('commands load what they use', () => {
     expect(submit).toEqual(['bullmq']);
     expect(detect).toEqual(['onnxruntime-node']);
     expect(serve).toEqual(['onnxruntime-node', 'fastify']);
+  });
+});
+
+describe('aaclip --version', () => {
+  it("prints the CLI package's version without loading any command", async () => {
+    const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'packages/cli/package.json'), 'utf8')) as { version: string };
+    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@aaclip/source', path.join(repoRoot, 'test-support/aaclipFromSource.mjs'), '--version'], { cwd: repoRoot });
+    expect(stdout.trim()).toBe(`aaclip ${manifest.version} (node ${process.versions.node})`);
+    expect(await packagesLoadedBy(['--version'])).toEqual([]);
   });
 });
