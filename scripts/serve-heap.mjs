@@ -1,4 +1,4 @@
-#!/usr/bin/env node --expose-gc
+#!/usr/bin/env -S node --expose-gc
 // Does the service keep anything per request? Not a test.
 //
 //   node --expose-gc scripts/serve-heap.mjs [--rounds 8] [--clients 16] [--per-client 64]
