@@ -3,9 +3,9 @@
 // flags are refused by name.
 import { describe, expect, it } from 'vitest';
 import { aaclip } from './runCli.js';
-import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { FIXTURE_MODEL_FLAGS, vocabPath } from '../../../test-support/fixture.js';
 
-const model = ['--model-config', fixtureFile('open_clip_config.json'), '--weights', fixtureFile('clip.safetensors'), '--adapters', fixtureFile('adapters.safetensors'), '--vocab', vocabPath, '--image-size', '48'];
+const model = FIXTURE_MODEL_FLAGS;
 
 const positive = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0;
 

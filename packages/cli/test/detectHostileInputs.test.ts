@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readSafetensors, writeSafetensors, type TensorMap } from '@aaclip/core';
 import { aaclip } from './runCli.js';
 import { detectLimits } from '../src/commands/detect.js';
-import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { FIXTURE_MODEL_FLAGS, fixtureFile } from '../../../test-support/fixture.js';
 import { readTensorFile } from '../../../test-support/fixtureLoader.js';
 
 // A hook called after each image decode, so a test can remove an image between scoring and heatmap.
@@ -28,13 +28,6 @@ vi.mock('@aaclip/backend-node', async (importOriginal) => {
 });
 
 const GOOD = fixtureFile('images/img2.png');
-const MODEL_FLAGS = [
-  '--model-config', fixtureFile('open_clip_config.json'),
-  '--weights', fixtureFile('clip.safetensors'),
-  '--adapters', fixtureFile('adapters.safetensors'),
-  '--vocab', vocabPath,
-  '--image-size', '48',
-];
 /** Every row must be handled well under the 10 s (the tiny model loads in about a second). */
 const FAST_MS = 10_000;
 
@@ -83,7 +76,7 @@ describe('special files', () => {
       return;
     }
     const out = freshDir('fifo-out');
-    const r = await timed('detect', ...MODEL_FLAGS, '--out', out, fifo, GOOD);
+    const r = await timed('detect', ...FIXTURE_MODEL_FLAGS, '--out', out, fifo, GOOD);
     expect(r.code).toBe(1);
     const failed = failureLines(r.stderr);
     expect(failed).toHaveLength(1);
@@ -95,7 +88,7 @@ describe('special files', () => {
   it.skipIf(!existsSync('/dev/zero'))('/dev/zero as an image is listed by name, the other image is still scored', async () => {
     const out = freshDir('zero-image');
     const before = process.memoryUsage().rss;
-    const r = await timed('detect', ...MODEL_FLAGS, '--out', out, '/dev/zero', GOOD);
+    const r = await timed('detect', ...FIXTURE_MODEL_FLAGS, '--out', out, '/dev/zero', GOOD);
     expect(process.memoryUsage().rss - before).toBeLessThan(500 * 1024 * 1024);
     expect(r.code).toBe(1);
     const failed = failureLines(r.stderr);
@@ -105,7 +98,7 @@ describe('special files', () => {
 
   it.skipIf(!existsSync('/dev/zero'))('/dev/zero as --weights is refused at once in one line naming it, and nothing is written', async () => {
     const out = freshDir('zero-weights');
-    const flags = [...MODEL_FLAGS];
+    const flags = [...FIXTURE_MODEL_FLAGS];
     flags[flags.indexOf('--weights') + 1] = '/dev/zero';
     const r = await timed('detect', ...flags, '--out', out, GOOD);
     expect(r.code).toBe(1);
@@ -117,7 +110,7 @@ describe('special files', () => {
 describe('--out', () => {
   async function expectOutRefused(out: string, images: string[], ...mention: string[]): Promise<void> {
     // Missing weights: were --out not checked first, the error would name them instead.
-    const flags = [...MODEL_FLAGS];
+    const flags = [...FIXTURE_MODEL_FLAGS];
     flags[flags.indexOf('--weights') + 1] = path.join(work, 'no-such-weights.safetensors');
     const r = await timed('detect', ...flags, '--out', out, ...images);
     expect(r.code).toBe(1);
@@ -189,7 +182,7 @@ describe('names', () => {
     await copyFile(GOOD, long);
     await copyFile(GOOD, noExtension);
     const out = freshDir('long-out');
-    const r = await timed('detect', ...MODEL_FLAGS, '--out', out, long, GOOD, noExtension);
+    const r = await timed('detect', ...FIXTURE_MODEL_FLAGS, '--out', out, long, GOOD, noExtension);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect((await readScores(out)).map((s) => s.image)).toEqual([long, GOOD, noExtension]);
@@ -209,7 +202,7 @@ describe('names', () => {
     process.chdir(dir);
     let r: Awaited<ReturnType<typeof aaclip>>;
     try {
-      r = await timed('detect', ...MODEL_FLAGS, '--class-name', 'bottle', '--out', out, '__metadata__', GOOD);
+      r = await timed('detect', ...FIXTURE_MODEL_FLAGS, '--class-name', 'bottle', '--out', out, '__metadata__', GOOD);
     } finally {
       process.chdir(cwd);
     }
@@ -225,7 +218,7 @@ describe('names', () => {
   it('the same image given twice (also spelled differently) gives one result', async () => {
     const out = freshDir('twice-out');
     const again = path.relative(process.cwd(), GOOD);
-    const r = await timed('detect', ...MODEL_FLAGS, '--out', out, GOOD, GOOD, again);
+    const r = await timed('detect', ...FIXTURE_MODEL_FLAGS, '--out', out, GOOD, GOOD, again);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('given more than once');
@@ -250,7 +243,7 @@ describe('failures after scoring', () => {
     detectLimits.keptPixelBytes = 0;
     let r: Awaited<ReturnType<typeof aaclip>>;
     try {
-      r = await timed('detect', ...MODEL_FLAGS, '--out', out, doomed, GOOD);
+      r = await timed('detect', ...FIXTURE_MODEL_FLAGS, '--out', out, doomed, GOOD);
     } finally {
       decodeHook.after = null;
       detectLimits.keptPixelBytes = budget;
@@ -271,7 +264,7 @@ describe('failures after scoring', () => {
     await copyFile(GOOD, blocked);
     const out = freshDir('blocked-out');
     await mkdir(path.join(out, 'blocked.png'), { recursive: true });
-    const r = await timed('detect', ...MODEL_FLAGS, '--out', out, blocked, GOOD);
+    const r = await timed('detect', ...FIXTURE_MODEL_FLAGS, '--out', out, blocked, GOOD);
     expect(r.code).toBe(1);
     const failed = failureLines(r.stderr);
     expect(failed).toEqual([expect.stringContaining(blocked)]);
@@ -290,7 +283,7 @@ describe('failures after scoring', () => {
     weights.set('visual.conv1.weight', { ...conv, data: huge });
     const overflowing = path.join(work, 'overflowing.safetensors');
     await writeFile(overflowing, writeSafetensors(weights));
-    const flags = [...MODEL_FLAGS];
+    const flags = [...FIXTURE_MODEL_FLAGS];
     flags[flags.indexOf('--weights') + 1] = overflowing;
     const out = freshDir('nan-out');
     const r = await timed('detect', ...flags, '--out', out, GOOD);
@@ -309,7 +302,7 @@ describe('failures after scoring', () => {
     weights.set('visual.conv1.weight', { ...conv, data });
     const poisoned = path.join(work, 'nan.safetensors');
     await writeFile(poisoned, writeSafetensors(weights));
-    const flags = [...MODEL_FLAGS];
+    const flags = [...FIXTURE_MODEL_FLAGS];
     flags[flags.indexOf('--weights') + 1] = poisoned;
     const out = freshDir('nan-weight-out');
     const r = await timed('detect', ...flags, '--out', out, GOOD);

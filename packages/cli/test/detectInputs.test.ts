@@ -10,7 +10,7 @@ import { createNodeBackend } from '@aaclip/backend-node';
 import { aaclip } from './runCli.js';
 import { parseGlob } from '../src/input/globPattern.js';
 import { expandImageInputs } from '../src/input/expandImageInputs.js';
-import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { FIXTURE_MODEL_FLAGS, fixtureFile } from '../../../test-support/fixture.js';
 import { readTensorFile } from '../../../test-support/fixtureLoader.js';
 import { maxAbsError } from '@aaclip/core/testing';
 
@@ -28,13 +28,6 @@ vi.mock('@aaclip/backend-node', async (importOriginal) => {
 });
 
 const IMAGES = ['img0.png', 'img1.png', 'img2.png'].map((f) => fixtureFile(`images/${f}`));
-const MODEL_FLAGS = [
-  '--model-config', fixtureFile('open_clip_config.json'),
-  '--weights', fixtureFile('clip.safetensors'),
-  '--adapters', fixtureFile('adapters.safetensors'),
-  '--vocab', vocabPath,
-  '--image-size', '48',
-];
 
 /**
  * The node backend, recording the batch size of every vision-model run (the runs fed
@@ -198,7 +191,7 @@ describe('aaclip detect over folders and patterns', () => {
     const other = await freshDir('other');
     await copyFile(IMAGES[2]!, path.join(other, 'x.png'));
     const out = await freshDir('out');
-    const r = await aaclip('detect', ...MODEL_FLAGS, '--out', out, path.join(root, 'a'), `${other}/*.png`);
+    const r = await aaclip('detect', ...FIXTURE_MODEL_FLAGS, '--out', out, path.join(root, 'a'), `${other}/*.png`);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const expected = [path.join(root, 'a', '2.png'), path.join(root, 'a', '10.png'), path.join(root, 'a', 'b', 'c.jpg'), path.join(other, 'x.png')];
@@ -210,9 +203,9 @@ describe('aaclip detect over folders and patterns', () => {
   it('an input folder holding --out does not read the heatmaps of an earlier run back', async () => {
     const root = await imageTree();
     const out = path.join(root, 'results');
-    const first = await aaclip('detect', ...MODEL_FLAGS, '--out', out, root);
+    const first = await aaclip('detect', ...FIXTURE_MODEL_FLAGS, '--out', out, root);
     expect(first.code).toBe(0);
-    const second = await aaclip('detect', ...MODEL_FLAGS, '--out', out, root);
+    const second = await aaclip('detect', ...FIXTURE_MODEL_FLAGS, '--out', out, root);
     expect(second.code).toBe(0);
     const a = path.join(root, 'a');
     expect((await readScores(out)).map((s) => s.image)).toEqual([path.join(a, '2.png'), path.join(a, '10.png'), path.join(a, 'b', 'c.jpg')]);
@@ -221,12 +214,12 @@ describe('aaclip detect over folders and patterns', () => {
   it('an empty folder among the inputs is listed and the exit code is 1; with nothing else, no model is loaded', async () => {
     const empty = await freshDir('nothing');
     const out = await freshDir('empty-out');
-    const flags = [...MODEL_FLAGS];
+    const flags = [...FIXTURE_MODEL_FLAGS];
     flags[flags.indexOf('--weights') + 1] = path.join(work, 'no-such-weights.safetensors');
     const alone = await aaclip('detect', ...flags, '--out', out, empty);
     expect(alone.code).toBe(1);
     expect(alone.stderr.split('\n')).toEqual(['aaclip detect: 1 of 1 images failed:', expect.stringContaining(`${empty}: holds no image files`)]);
-    const mixed = await aaclip('detect', ...MODEL_FLAGS, '--out', out, empty, IMAGES[0]!);
+    const mixed = await aaclip('detect', ...FIXTURE_MODEL_FLAGS, '--out', out, empty, IMAGES[0]!);
     expect(mixed.code).toBe(1);
     expect((await readScores(out)).map((s) => s.image)).toEqual([IMAGES[0]]);
   });
@@ -236,12 +229,12 @@ describe('--batch-size', () => {
   it('puts several images through the vision model in one run, with the maps of one image at a time', async () => {
     const single = await freshDir('batch-1');
     const batched = await freshDir('batch-2');
-    const one = await aaclip('detect', ...MODEL_FLAGS, '--backend', 'counting', '--batch-size', '1', '--out', single, ...IMAGES);
+    const one = await aaclip('detect', ...FIXTURE_MODEL_FLAGS, '--backend', 'counting', '--batch-size', '1', '--out', single, ...IMAGES);
     expect(one.code).toBe(0);
     expect(visionRuns).toEqual([1, 1, 1]);
     visionRuns.length = 0;
     decodes.clear();
-    const two = await aaclip('detect', ...MODEL_FLAGS, '--backend', 'counting', '--batch-size', '2', '--out', batched, ...IMAGES);
+    const two = await aaclip('detect', ...FIXTURE_MODEL_FLAGS, '--backend', 'counting', '--batch-size', '2', '--out', batched, ...IMAGES);
     expect(two.stderr).toBe('');
     expect(two.code).toBe(0);
     expect(visionRuns).toEqual([2, 1]);
@@ -263,7 +256,7 @@ describe('--batch-size', () => {
     const corrupt = path.join(dir, 'corrupt.png');
     await writeFile(corrupt, 'not a png');
     const out = await freshDir('bad-batch-out');
-    const r = await aaclip('detect', ...MODEL_FLAGS, '--backend', 'counting', '--batch-size', '3', '--out', out, IMAGES[0]!, corrupt, IMAGES[1]!);
+    const r = await aaclip('detect', ...FIXTURE_MODEL_FLAGS, '--backend', 'counting', '--batch-size', '3', '--out', out, IMAGES[0]!, corrupt, IMAGES[1]!);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${corrupt}:`);
     expect(visionRuns).toEqual([2]);

@@ -8,20 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TensorMap } from '@aaclip/core';
 import { MIN_MAP_CORRELATION, PRECISION_TOLERANCES, maxAbsError, pearsonCorrelation } from '@aaclip/core/testing';
 import { aaclip } from './runCli.js';
-import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { FIXTURE_MODEL_FLAGS, fixtureFile } from '../../../test-support/fixture.js';
 import { fixtureTensors, readTensorFile } from '../../../test-support/fixtureLoader.js';
 
 // img2.png needs no resize: its map is the golden one's up to the model's arithmetic.
 const IMAGE = fixtureFile('images/img2.png');
-const FLAGS = [
-  '--model-config', fixtureFile('open_clip_config.json'),
-  '--weights', fixtureFile('clip.safetensors'),
-  '--adapters', fixtureFile('adapters.safetensors'),
-  '--vocab', vocabPath,
-  '--image-size', '48',
-  '--class-name', 'dark bottle',
-  '--no-cache',
-];
+const FLAGS = [...FIXTURE_MODEL_FLAGS, '--class-name', 'dark bottle', '--no-cache'];
 
 let work: string;
 let golden: Float32Array;

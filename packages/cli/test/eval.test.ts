@@ -7,15 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classFileStem, evaluateClass, METRIC_NAMES, readClassMaps } from '@aaclip/eval';
 import type { MetricsJson } from '@aaclip/eval';
 import { aaclip } from './runCli.js';
-import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { FIXTURE_MODEL_FLAGS } from '../../../test-support/fixture.js';
 
-const MODEL_FLAGS = [
-  '--model-config', fixtureFile('open_clip_config.json'),
-  '--weights', fixtureFile('clip.safetensors'),
-  '--adapters', fixtureFile('adapters.safetensors'),
-  '--vocab', vocabPath,
-  '--image-size', '48',
-];
 const SIZE = 48;
 
 let work: string;
@@ -101,7 +94,7 @@ describe('aaclip eval on a generated MVTec tree with the fixture model', () => {
 
   beforeAll(async () => {
     out = path.join(work, 'run');
-    first = await aaclip('eval', '--dataset', 'mvtec', '--root', root, '--classes', 'bottle', ...MODEL_FLAGS, '--out', out, '--save-maps', '--gallery', '2');
+    first = await aaclip('eval', '--dataset', 'mvtec', '--root', root, '--classes', 'bottle', ...FIXTURE_MODEL_FLAGS, '--out', out, '--save-maps', '--gallery', '2');
     metrics = JSON.parse(await readFile(path.join(out, 'metrics.json'), 'utf8')) as MetricsJson;
   });
 
@@ -173,7 +166,7 @@ describe('aaclip eval on a generated MVTec tree with the fixture model', () => {
 
   it('--resume keeps the finished class and evaluates the rest', async () => {
     const before = await readFile(path.join(out, 'classes/bottle.json'), 'utf8');
-    const resumed = await aaclip('eval', '--dataset', 'mvtec', '--root', root, ...MODEL_FLAGS, '--out', out, '--save-maps', '--gallery', '2', '--resume');
+    const resumed = await aaclip('eval', '--dataset', 'mvtec', '--root', root, ...FIXTURE_MODEL_FLAGS, '--out', out, '--save-maps', '--gallery', '2', '--resume');
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toMatch(/^bottle\t.*\(resumed\)$/m);
     expect(resumed.stdout).toMatch(/^cable\t/m);
@@ -190,7 +183,7 @@ describe('aaclip eval on a generated MVTec tree with the fixture model', () => {
   });
 
   it('--resume refuses results of a different run', async () => {
-    const other = await aaclip('eval', '--dataset', 'mvtec', '--root', root, ...MODEL_FLAGS, '--out', out, '--no-aupro', '--resume');
+    const other = await aaclip('eval', '--dataset', 'mvtec', '--root', root, ...FIXTURE_MODEL_FLAGS, '--out', out, '--no-aupro', '--resume');
     expect(other.code).toBe(1);
     expect(other.stderr).toContain(`${path.join(out, 'classes', 'bottle.json')}: was written by a different run`);
   });
@@ -198,13 +191,13 @@ describe('aaclip eval on a generated MVTec tree with the fixture model', () => {
 
 describe('aaclip eval bad input', () => {
   it('names the flag or the class at fault, in one line', async () => {
-    const missing = await aaclip('eval', '--root', root, ...MODEL_FLAGS, '--out', path.join(work, 'x'));
+    const missing = await aaclip('eval', '--root', root, ...FIXTURE_MODEL_FLAGS, '--out', path.join(work, 'x'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('aaclip eval: --dataset: is required');
-    const unknown = await aaclip('eval', '--dataset', 'mvtec', '--root', root, '--classes', 'bottle,wood', ...MODEL_FLAGS, '--out', path.join(work, 'x'));
+    const unknown = await aaclip('eval', '--dataset', 'mvtec', '--root', root, '--classes', 'bottle,wood', ...FIXTURE_MODEL_FLAGS, '--out', path.join(work, 'x'));
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe('aaclip eval: --classes: unknown class "wood" (classes: bottle, cable)');
-    const kind = await aaclip('eval', '--dataset', 'nosuch', '--root', root, ...MODEL_FLAGS, '--out', path.join(work, 'x'));
+    const kind = await aaclip('eval', '--dataset', 'nosuch', '--root', root, ...FIXTURE_MODEL_FLAGS, '--out', path.join(work, 'x'));
     expect(kind.code).toBe(1);
     expect(kind.stderr).toMatch(/^aaclip eval: dataset "nosuch": unknown dataset kind/);
     expect(existsSync(path.join(work, 'x'))).toBe(false);
@@ -215,7 +208,7 @@ describe('aaclip eval bad input', () => {
     await writeDataset(broken);
     const { writeFile } = await import('node:fs/promises');
     await writeFile(path.join(broken, 'bottle/test/good/001.png'), 'not a png');
-    const result = await aaclip('eval', '--dataset', 'mvtec', '--root', broken, '--classes', 'bottle', ...MODEL_FLAGS, '--out', path.join(work, 'broken-out'), '--gallery', '0');
+    const result = await aaclip('eval', '--dataset', 'mvtec', '--root', broken, '--classes', 'bottle', ...FIXTURE_MODEL_FLAGS, '--out', path.join(work, 'broken-out'), '--gallery', '0');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('1 images could not be scored');
     expect(result.stderr).toContain(`${path.join(broken, 'bottle/test/good/001.png')}: not a readable image`);
@@ -260,11 +253,11 @@ describe('aaclip eval on awkward datasets (issue 13)', () => {
 
   it('refuses a manifest path outside the root before any work unless --allow-outside-root', async () => {
     const out = path.join(work, 'listed-refused');
-    const refused = await aaclip('eval', '--dataset', 'jsonl', '--root', listed, '--option', `manifest=${manifest}`, ...MODEL_FLAGS, '--out', out);
+    const refused = await aaclip('eval', '--dataset', 'jsonl', '--root', listed, '--option', `manifest=${manifest}`, ...FIXTURE_MODEL_FLAGS, '--out', out);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe(`aaclip eval: ${manifest}:9: image_path "../outside.png" is outside the dataset root ${listed} (allow it with the option allowOutsideRoot, --allow-outside-root on the command line)`);
     expect(existsSync(out)).toBe(false);
-    const folderKind = await aaclip('eval', '--dataset', 'mvtec', '--root', root, '--allow-outside-root', ...MODEL_FLAGS, '--out', out);
+    const folderKind = await aaclip('eval', '--dataset', 'mvtec', '--root', root, '--allow-outside-root', ...FIXTURE_MODEL_FLAGS, '--out', out);
     expect(folderKind.code).toBe(1);
     expect(folderKind.stderr).toMatch(/^aaclip eval: --allow-outside-root: the "mvtec" kind reads no list of paths/);
   });
@@ -273,11 +266,11 @@ describe('aaclip eval on awkward datasets (issue 13)', () => {
     const file = path.join(work, 'listed', 'out-file');
     await writeFile(file, 'keep me');
     const started = Date.now();
-    const asFile = await aaclip('eval', '--dataset', 'jsonl', '--root', listed, '--option', `manifest=${manifest}`, '--allow-outside-root', ...MODEL_FLAGS, '--out', file);
+    const asFile = await aaclip('eval', '--dataset', 'jsonl', '--root', listed, '--option', `manifest=${manifest}`, '--allow-outside-root', ...FIXTURE_MODEL_FLAGS, '--out', file);
     expect(asFile.code).toBe(1);
     expect(asFile.stderr).toBe(`aaclip eval: --out: ${file} is a file, not a folder`);
     expect(await readFile(file, 'utf8')).toBe('keep me');
-    const intoImages = await aaclip('eval', '--dataset', 'jsonl', '--root', listed, '--option', `manifest=${manifest}`, '--allow-outside-root', ...MODEL_FLAGS, '--out', path.join(listed, 'odd'));
+    const intoImages = await aaclip('eval', '--dataset', 'jsonl', '--root', listed, '--option', `manifest=${manifest}`, '--allow-outside-root', ...FIXTURE_MODEL_FLAGS, '--out', path.join(listed, 'odd'));
     expect(intoImages.code).toBe(1);
     expect(intoImages.stderr).toMatch(/^aaclip eval: --out: .*odd holds the input .*; outputs written there could replace inputs/);
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -285,7 +278,7 @@ describe('aaclip eval on awkward datasets (issue 13)', () => {
 
   it('keeps "a b" and "a_b" apart, warns about odd masks, and --resume reuses both after removing stale temp files', async () => {
     const out = path.join(work, 'listed-run');
-    const flags = ['--dataset', 'jsonl', '--root', listed, '--option', `manifest=${manifest}`, '--allow-outside-root', ...MODEL_FLAGS, '--out', out, '--gallery', '1'];
+    const flags = ['--dataset', 'jsonl', '--root', listed, '--option', `manifest=${manifest}`, '--allow-outside-root', ...FIXTURE_MODEL_FLAGS, '--out', out, '--gallery', '1'];
     const first = await aaclip('eval', ...flags);
     expect(first.code).toBe(0);
     expect(first.stderr.split('\n')).toEqual([

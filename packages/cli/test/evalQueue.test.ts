@@ -5,20 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnomalyDetector } from '@aaclip/core';
-import { loadModelFiles } from '@aaclip/backend-node';
+import type { AnomalyDetector } from '@aaclip/core';
 import { connectRedis, startScoringWorker, type RedisConnection, type ScoringWorker } from '@aaclip/queue';
 import { aaclip } from './runCli.js';
-import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { FIXTURE_MODEL_FLAGS } from '../../../test-support/fixture.js';
+import { fixtureDetector } from '../../../test-support/fixtureDetector.js';
 import { redisMissing, startRedisServer, type RedisServer } from '../../../test-support/redisServer.js';
 
-const MODEL_FLAGS = [
-  '--model-config', fixtureFile('open_clip_config.json'),
-  '--weights', fixtureFile('clip.safetensors'),
-  '--adapters', fixtureFile('adapters.safetensors'),
-  '--vocab', vocabPath,
-  '--image-size', '48',
-];
 
 /** A 32×32 picture: a seed-dependent gradient, with a bright square where the defect is (and its mask). */
 async function writePicture(file: string, seed: number, defect: number | null): Promise<void> {
@@ -64,8 +57,7 @@ describe.skipIf(redisMissing !== null)('aaclip eval --queue', () => {
     }
     redis = await startRedisServer();
     connection = await connectRedis(redis.url);
-    const model = await loadModelFiles({ modelConfig: fixtureFile('open_clip_config.json'), weights: fixtureFile('clip.safetensors'), adapters: [fixtureFile('adapters.safetensors')], vocab: vocabPath });
-    detector = await AnomalyDetector.create(model, { backend: 'node', device: 'cpu', settings: { imageSize: 48, domain: 'industrial' } });
+    detector = await fixtureDetector({ domain: 'industrial' });
     worker = startScoringWorker({ connection, queue: 'eval', detector, onScored: () => scored++, onFailed: (job, error) => workerFailures.push(`${job.source}: ${error}`) });
   });
 
@@ -78,9 +70,9 @@ describe.skipIf(redisMissing !== null)('aaclip eval --queue', () => {
   });
 
   it('gives the metrics of a local evaluation', async () => {
-    const local = await aaclip('eval', '--dataset', 'mvtec', '--root', root, ...MODEL_FLAGS, '--gallery', '0', '--out', path.join(work, 'local'));
+    const local = await aaclip('eval', '--dataset', 'mvtec', '--root', root, ...FIXTURE_MODEL_FLAGS, '--gallery', '0', '--out', path.join(work, 'local'));
     expect(local.code).toBe(0);
-    const queued = await aaclip('eval', '--dataset', 'mvtec', '--root', root, ...MODEL_FLAGS, '--gallery', '0', '--redis', redis.url, '--queue', 'eval', '--out', path.join(work, 'queued'));
+    const queued = await aaclip('eval', '--dataset', 'mvtec', '--root', root, ...FIXTURE_MODEL_FLAGS, '--gallery', '0', '--redis', redis.url, '--queue', 'eval', '--out', path.join(work, 'queued'));
     expect(queued.stderr).toBe('');
     expect(queued.code).toBe(0);
     const metrics = async (dir: string) => JSON.parse(await readFile(path.join(work, dir, 'metrics.json'), 'utf8')) as unknown;
@@ -91,7 +83,7 @@ describe.skipIf(redisMissing !== null)('aaclip eval --queue', () => {
   });
 
   it('fails the images a worker with other settings refuses, saying why', async () => {
-    const run = await aaclip('eval', '--dataset', 'mvtec', '--root', root, ...MODEL_FLAGS, '--domain', 'medical', '--classes', 'bottle', '--redis', redis.url, '--queue', 'eval', '--attempts', '1', '--out', path.join(work, 'medical'));
+    const run = await aaclip('eval', '--dataset', 'mvtec', '--root', root, ...FIXTURE_MODEL_FLAGS, '--domain', 'medical', '--classes', 'bottle', '--redis', redis.url, '--queue', 'eval', '--attempts', '1', '--out', path.join(work, 'medical'));
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('the job asks for image size 48, domain medical; this worker scores at image size 48, domain industrial');
     expect(workerFailures.length).toBe(6);

@@ -5,20 +5,13 @@ import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnomalyDetector } from '@aaclip/core';
-import { loadModelFiles } from '@aaclip/backend-node';
+import type { AnomalyDetector } from '@aaclip/core';
 import { connectRedis, startScoringWorker, type RedisConnection, type ScoringWorker } from '@aaclip/queue';
 import { aaclip } from './runCli.js';
-import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { FIXTURE_MODEL_FLAGS, fixtureFile } from '../../../test-support/fixture.js';
+import { fixtureDetector } from '../../../test-support/fixtureDetector.js';
 import { redisMissing, startRedisServer, type RedisServer } from '../../../test-support/redisServer.js';
 
-const MODEL_FLAGS = [
-  '--model-config', fixtureFile('open_clip_config.json'),
-  '--weights', fixtureFile('clip.safetensors'),
-  '--adapters', fixtureFile('adapters.safetensors'),
-  '--vocab', vocabPath,
-  '--image-size', '48',
-];
 const IMAGES = ['img0.png', 'img1.png', 'img2.png'].map((f) => fixtureFile(`images/${f}`));
 
 describe('queue commands: flags', () => {
@@ -27,8 +20,8 @@ describe('queue commands: flags', () => {
     expect((await aaclip('submit', '--redis', 'redis://127.0.0.1:1', '--queue', 'q', IMAGES[0]!)).stderr).toBe('aaclip submit: --out: is required');
     expect((await aaclip('submit', '--redis', 'redis://127.0.0.1:1', '--queue', 'a:b', '--out', '/tmp/x', IMAGES[0]!)).stderr).toBe('aaclip submit: --queue: expected 1–128 letters, digits, "_", "-" or ".", got "a:b"');
     expect((await aaclip('submit', '--redis', 'redis://127.0.0.1:1', '--queue', 'q', '--attempts', '0', '--out', '/tmp/x', IMAGES[0]!)).stderr).toBe('aaclip submit: --attempts: expected a positive integer, got "0"');
-    expect((await aaclip('worker', '--queue', 'q', ...MODEL_FLAGS)).stderr).toBe('aaclip worker: --redis: is required');
-    expect((await aaclip('worker', '--redis', 'http://x', '--queue', 'q', ...MODEL_FLAGS)).stderr).toBe('aaclip worker: --redis: expected a redis:// or rediss:// URL, got "http://x"');
+    expect((await aaclip('worker', '--queue', 'q', ...FIXTURE_MODEL_FLAGS)).stderr).toBe('aaclip worker: --redis: is required');
+    expect((await aaclip('worker', '--redis', 'http://x', '--queue', 'q', ...FIXTURE_MODEL_FLAGS)).stderr).toBe('aaclip worker: --redis: expected a redis:// or rediss:// URL, got "http://x"');
     expect((await aaclip('collect', '--out', '/nonexistent/run')).stderr).toBe('aaclip collect: /nonexistent/run/submission.json: not found: collect reads the folder that `aaclip submit --out` wrote');
     const refused = await aaclip('submit', '--redis', 'redis://127.0.0.1:1', '--queue', 'q', '--out', path.join(os.tmpdir(), 'aaclip-unreached'), IMAGES[0]!);
     expect(refused.code).toBe(1);
@@ -49,8 +42,7 @@ describe.skipIf(redisMissing !== null)('aaclip submit and collect on a real Redi
     work = await mkdtemp(path.join(os.tmpdir(), 'aaclip-submit-'));
     redis = await startRedisServer();
     connection = await connectRedis(redis.url);
-    const model = await loadModelFiles({ modelConfig: fixtureFile('open_clip_config.json'), weights: fixtureFile('clip.safetensors'), adapters: [fixtureFile('adapters.safetensors')], vocab: vocabPath });
-    detector = await AnomalyDetector.create(model, { backend: 'node', device: 'cpu', settings: { imageSize: 48 } });
+    detector = await fixtureDetector();
     worker = startScoringWorker({ connection, queue: 'cli', detector });
   });
 
@@ -66,7 +58,7 @@ describe.skipIf(redisMissing !== null)('aaclip submit and collect on a real Redi
     const copy = path.join(work, 'again.png');
     await copyFile(IMAGES[1]!, copy); // the same bytes: one job, two entries
     const inputs = [...IMAGES, copy];
-    const detect = await aaclip('detect', ...MODEL_FLAGS, '--class-name', 'dark bottle', '--out', path.join(work, 'detect'), ...inputs);
+    const detect = await aaclip('detect', ...FIXTURE_MODEL_FLAGS, '--class-name', 'dark bottle', '--out', path.join(work, 'detect'), ...inputs);
     expect(detect.code).toBe(0);
     const submit = await aaclip('submit', '--redis', redis.url, '--queue', 'cli', '--class-name', 'dark bottle', '--out', path.join(work, 'submit'), ...inputs);
     expect(submit.stderr).toBe('aaclip submit: 4 images on queue cli: 3 new, 1 already queued or done');

@@ -7,18 +7,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectResponseSchema, detectResultSchema, type DetectResult } from '@aaclip/server';
 import { aaclip } from './runCli.js';
-import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { FIXTURE_MODEL_FLAGS, fixtureFile } from '../../../test-support/fixture.js';
 import { readTensorFile } from '../../../test-support/fixtureLoader.js';
 import { spawnCli, type CliProcess } from '../../../test-support/cliProcess.js';
 
 const IMAGES = ['img0.png', 'img1.png', 'img2.png'].map((f) => fixtureFile(`images/${f}`));
-const MODEL_FLAGS = [
-  '--model-config', fixtureFile('open_clip_config.json'),
-  '--weights', fixtureFile('clip.safetensors'),
-  '--adapters', fixtureFile('adapters.safetensors'),
-  '--vocab', vocabPath,
-  '--image-size', '48',
-];
 const CLASS = 'dark bottle';
 // Starting a process from the TypeScript sources and loading the model takes a while on a busy machine.
 const START_MS = 150_000;
@@ -29,7 +22,7 @@ let url: string;
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'aaclip-serve-'));
-  server = spawnCli(['serve', ...MODEL_FLAGS, '--port', '0', '--max-queue', '64'], { AACLIP_CACHE: path.join(work, 'cache') });
+  server = spawnCli(['serve', ...FIXTURE_MODEL_FLAGS, '--port', '0', '--max-queue', '64'], { AACLIP_CACHE: path.join(work, 'cache') });
   const [, address] = await server.waitForStdout(/"msg":"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/, START_MS);
   url = address!;
   await server.waitForStdout(/"msg":"model ready"/, START_MS);
@@ -51,7 +44,7 @@ async function detectMultipart(query: string): Promise<DetectResult[]> {
 describe('aaclip serve', () => {
   it('gives exactly the scores, maps and heatmaps of aaclip detect', async () => {
     const out = path.join(work, 'detect');
-    const detect = await aaclip('detect', ...MODEL_FLAGS, '--class-name', CLASS, '--out', out, ...IMAGES);
+    const detect = await aaclip('detect', ...FIXTURE_MODEL_FLAGS, '--class-name', CLASS, '--out', out, ...IMAGES);
     expect(detect.code).toBe(0);
     const scores = JSON.parse(await readFile(path.join(out, 'scores.json'), 'utf8')) as { image: string; image_score: number; pixel_max: number }[];
     const maps = readTensorFile(path.join(out, 'maps.safetensors'));
@@ -125,7 +118,7 @@ describe('aaclip serve flags', () => {
 
   it('stops listening and exits 1 naming the file when the model fails to load', async () => {
     const notWeights = fixtureFile('config.json');
-    const result = await aaclip('serve', ...MODEL_FLAGS.map((f) => (f === fixtureFile('clip.safetensors') ? notWeights : f)), '--port', '0');
+    const result = await aaclip('serve', ...FIXTURE_MODEL_FLAGS.map((f) => (f === fixtureFile('clip.safetensors') ? notWeights : f)), '--port', '0');
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^aaclip serve: .*config\.json/);
   }, START_MS);

@@ -5,9 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnomalyDetector, toRgb8, type RawImage } from '@aaclip/core';
-import { decodeImageFile, loadModelFiles } from '@aaclip/backend-node';
+import { decodeImageFile } from '@aaclip/backend-node';
 import { maxAbsError } from '@aaclip/core/testing';
-import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { fixtureFile } from '../../../test-support/fixture.js';
+import { fixtureDetector } from '../../../test-support/fixtureDetector.js';
 import { redisMissing, startRedisServer, type RedisServer } from '../../../test-support/redisServer.js';
 import { connectRedis, openScoringQueue, readOutcomes, startScoringWorker, submitImages, waitForJobs, type RedisConnection, type ScoringWorker } from '../src/index.js';
 
@@ -29,9 +30,7 @@ describe.skipIf(redisMissing !== null)('scoring on a queue (real Redis, fixture 
     [redis, work, detector] = await Promise.all([
       startRedisServer(),
       mkdtemp(path.join(os.tmpdir(), 'aaclip-queue-')),
-      loadModelFiles({ modelConfig: fixtureFile('open_clip_config.json'), weights: fixtureFile('clip.safetensors'), adapters: [fixtureFile('adapters.safetensors')], vocab: vocabPath }).then((model) =>
-        AnomalyDetector.create(model, { backend: 'node', device: 'cpu', settings: { imageSize: 48 } }),
-      ),
+      fixtureDetector(),
     ]);
     connection = await connectRedis(redis.url);
   });

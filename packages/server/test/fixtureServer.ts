@@ -1,27 +1,17 @@
 // A served fixture model for the service tests: the tiny-aaclip detector on the node backend,
 // a server on 127.0.0.1 at a free port, and a detector whose runs wait for a gate (to hold the
 // model busy for backpressure and deadline tests).
-import '@aaclip/backend-node';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { AnomalyDetector } from '@aaclip/core';
-import { loadModelFiles } from '@aaclip/backend-node';
+import type { AnomalyDetector } from '@aaclip/core';
 import { createServer, type CreateServerOptions } from '../src/index.js';
-import { fixtureFile, vocabPath } from '../../../test-support/fixture.js';
+import { fixtureFile } from '../../../test-support/fixture.js';
+import { fixtureDetector } from '../../../test-support/fixtureDetector.js';
 
 export const FIXTURE_IMAGES = ['img0.png', 'img1.png', 'img2.png'].map((f) => fixtureFile(`images/${f}`));
 export const imageBytes = (i: number): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(FIXTURE_IMAGES[i]!));
 
-/** The fixture model with its adapters at image size 48, as `aaclip detect` runs it with the fixture flags. */
-export async function fixtureDetector(): Promise<AnomalyDetector> {
-  const model = await loadModelFiles({
-    modelConfig: fixtureFile('open_clip_config.json'),
-    weights: fixtureFile('clip.safetensors'),
-    adapters: [fixtureFile('adapters.safetensors')],
-    vocab: vocabPath,
-  });
-  return AnomalyDetector.create(model, { backend: 'node', device: 'cpu', settings: { imageSize: 48 } });
-}
+export { fixtureDetector };
 
 export interface RunningServer {
   readonly url: string;

@@ -11,16 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '@aaclip/core';
 import { connectRedis, openScoringQueue } from '../../src/index.js';
 import { aaclip } from '../../../cli/test/runCli.js';
-import { fixtureFile, repoRoot, vocabPath } from '../../../../test-support/fixture.js';
+import { FIXTURE_MODEL_FLAGS, fixtureFile, repoRoot } from '../../../../test-support/fixture.js';
 import { redisMissing, startRedisServer, type RedisServer } from '../../../../test-support/redisServer.js';
 
-const MODEL_FLAGS = [
-  '--model-config', fixtureFile('open_clip_config.json'),
-  '--weights', fixtureFile('clip.safetensors'),
-  '--adapters', fixtureFile('adapters.safetensors'),
-  '--vocab', vocabPath,
-  '--image-size', '48',
-];
 const CLASS = 'dark bottle';
 // Short locks so that the killed worker's job is taken again within seconds.
 const WORKER_FLAGS = ['--lock-duration', '2000', '--stalled-interval', '500'];
@@ -81,8 +74,8 @@ describe.skipIf(redisMissing !== null)('aaclip worker/submit/collect processes o
   });
 
   it('scores every image once with detect\'s maps though a worker is killed mid-run; a resubmission adds nothing', async () => {
-    const a = start(['worker', '--redis', redis.url, '--queue', 'parts', ...WORKER_FLAGS, ...MODEL_FLAGS]);
-    const b = start(['worker', '--redis', redis.url, '--queue', 'parts', ...WORKER_FLAGS, ...MODEL_FLAGS]);
+    const a = start(['worker', '--redis', redis.url, '--queue', 'parts', ...WORKER_FLAGS, ...FIXTURE_MODEL_FLAGS]);
+    const b = start(['worker', '--redis', redis.url, '--queue', 'parts', ...WORKER_FLAGS, ...FIXTURE_MODEL_FLAGS]);
     workers.push(a, b);
     await Promise.all([until('worker A ready', () => a.err.includes('ready on queue parts'), a), until('worker B ready', () => b.err.includes('ready on queue parts'), b)]);
 
@@ -114,7 +107,7 @@ describe.skipIf(redisMissing !== null)('aaclip worker/submit/collect processes o
 
     // The same maps and scores as aaclip detect.
     const detectOut = path.join(work, 'detect');
-    const detect = await aaclip('detect', ...MODEL_FLAGS, '--class-name', CLASS, '--out', detectOut, ...images);
+    const detect = await aaclip('detect', ...FIXTURE_MODEL_FLAGS, '--class-name', CLASS, '--out', detectOut, ...images);
     expect(detect.code).toBe(0);
     expect(JSON.parse(await readFile(path.join(detectOut, 'scores.json'), 'utf8'))).toEqual(scores);
     const queued = readSafetensors(await readFile(path.join(out, 'maps.safetensors')), 'submit maps');
